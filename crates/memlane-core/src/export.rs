@@ -8,7 +8,9 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AddOptions, Error, ListQuery, Memory, MemoryStore, NewMemory, Result, Scope, Timestamp};
+use crate::{
+    AddOptions, Error, ListQuery, Memory, MemoryStore, NewMemory, Result, Scope, Timestamp,
+};
 
 /// The `format` of the header line.
 pub const FORMAT: &str = "memlane-export";
@@ -42,15 +44,21 @@ fn io_err(e: std::io::Error) -> Error {
 }
 
 /// Writes every memory in `scope` to `out` as an export; returns how many.
-pub async fn export<W: Write + Send>(store: &dyn MemoryStore, scope: &Scope, out: &mut W) -> Result<u64> {
-    let line = serde_json::to_string(&Header::now()).map_err(|e| Error::internal("export", e.to_string(), None))?;
+pub async fn export<W: Write + Send>(
+    store: &dyn MemoryStore,
+    scope: &Scope,
+    out: &mut W,
+) -> Result<u64> {
+    let line = serde_json::to_string(&Header::now())
+        .map_err(|e| Error::internal("export", e.to_string(), None))?;
     writeln!(out, "{line}").map_err(io_err)?;
     let mut query = ListQuery::new(scope.clone()).limit(store.capabilities().limits.max_limit);
     let mut n = 0;
     loop {
         let page = store.list(&query).await?;
         for m in &page.memories {
-            let line = serde_json::to_string(m).map_err(|e| Error::internal("export", e.to_string(), None))?;
+            let line = serde_json::to_string(m)
+                .map_err(|e| Error::internal("export", e.to_string(), None))?;
             writeln!(out, "{line}").map_err(io_err)?;
             n += 1;
         }
@@ -93,7 +101,10 @@ pub async fn import<R: BufRead + Send>(
     input: R,
     opts: ImportOptions,
 ) -> Result<ImportReport> {
-    let batch_size = opts.batch.unwrap_or(500).clamp(1, store.capabilities().limits.max_batch);
+    let batch_size = opts
+        .batch
+        .unwrap_or(500)
+        .clamp(1, store.capabilities().limits.max_batch);
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(batch_size);
     let mut saw_header = false;
@@ -110,7 +121,10 @@ pub async fn import<R: BufRead + Send>(
             if h.format != FORMAT || h.version != FORMAT_VERSION {
                 return Err(Error::invalid(
                     "line 1",
-                    format!("format {} version {} is not {FORMAT} version {FORMAT_VERSION}", h.format, h.version),
+                    format!(
+                        "format {} version {} is not {FORMAT} version {FORMAT_VERSION}",
+                        h.format, h.version
+                    ),
                 ));
             }
             saw_header = true;
@@ -122,7 +136,11 @@ pub async fn import<R: BufRead + Send>(
                 m.scope.tenant = tenant.to_owned();
                 let now = Timestamp::now();
                 let new = NewMemory::restore(m);
-                store.capabilities().limits.check_new("memory", &new, now).map_err(|e| e.to_string())?;
+                store
+                    .capabilities()
+                    .limits
+                    .check_new("memory", &new, now)
+                    .map_err(|e| e.to_string())?;
                 Ok(new)
             });
         match parsed {
@@ -135,17 +153,26 @@ pub async fn import<R: BufRead + Send>(
         }
     }
     if !saw_header {
-        return Err(Error::invalid("line 1", "the input is empty: expected a memlane export header"));
+        return Err(Error::invalid(
+            "line 1",
+            "the input is empty: expected a memlane export header",
+        ));
     }
     flush(store, &mut batch, &mut report).await?;
     Ok(report)
 }
 
-async fn flush(store: &dyn MemoryStore, batch: &mut Vec<NewMemory>, report: &mut ImportReport) -> Result<()> {
+async fn flush(
+    store: &dyn MemoryStore,
+    batch: &mut Vec<NewMemory>,
+    report: &mut ImportReport,
+) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let added = store.add(std::mem::take(batch), AddOptions { dedup: Some(false) }).await?;
+    let added = store
+        .add(std::mem::take(batch), AddOptions { dedup: Some(false) })
+        .await?;
     for a in added {
         if a.created {
             report.created += 1;

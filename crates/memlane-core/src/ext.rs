@@ -2,9 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::{
-    AddOptions, Error, Filter, ListQuery, Memory, MemoryStore, NewMemory, Result, Scope,
-};
+use crate::{AddOptions, Error, Filter, ListQuery, Memory, MemoryStore, NewMemory, Result, Scope};
 
 /// Helpers built only on [`MemoryStore`]'s methods; implemented for every store.
 #[async_trait]

@@ -12,8 +12,8 @@
 mod capabilities;
 mod embed;
 mod error;
-mod ext;
 pub mod export;
+mod ext;
 pub mod filter;
 mod limits;
 mod memory;
@@ -31,7 +31,9 @@ pub use error::{Backend, BoxError, Error, ErrorKind, Result};
 pub use ext::MemoryStoreExt;
 pub use filter::Filter;
 pub use limits::{Limits, MAX_NAME_BYTES};
-pub use memory::{content_hash, new_id, parse_id, Embedding, Kind, Memory, MemoryId, NewMemory, Update};
+pub use memory::{
+    content_hash, new_id, parse_id, Embedding, Kind, Memory, MemoryId, NewMemory, Update,
+};
 pub use query::{
     AddOptions, Added, Cursor, ListQuery, Page, Scored, SearchMode, SearchQuery, DEFAULT_LIMIT,
 };

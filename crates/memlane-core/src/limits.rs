@@ -178,7 +178,10 @@ impl Limits {
             ));
         }
         if e.vector.iter().any(|x| !x.is_finite()) {
-            return Err(Error::invalid(field, "the vector has a NaN or infinite value"));
+            return Err(Error::invalid(
+                field,
+                "the vector has a NaN or infinite value",
+            ));
         }
         check_name(&format!("{field}.model"), &e.model)
     }
@@ -186,7 +189,9 @@ impl Limits {
 
 fn prefix(field: &str, e: Error) -> Error {
     match e {
-        Error::InvalidInput { field: f, message } => Error::invalid(format!("{field}.{f}"), message),
+        Error::InvalidInput { field: f, message } => {
+            Error::invalid(format!("{field}.{f}"), message)
+        }
         Error::TooLarge {
             field: f,
             size,

@@ -405,7 +405,9 @@ mod ttl_serde {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Ttl {

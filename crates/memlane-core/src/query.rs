@@ -37,7 +37,11 @@ impl Cursor {
 
     /// The opaque string form.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("1:{}:{}", self.created_at.as_millis(), self.id.simple()))
+        URL_SAFE_NO_PAD.encode(format!(
+            "1:{}:{}",
+            self.created_at.as_millis(),
+            self.id.simple()
+        ))
     }
 
     /// Whether a memory comes after this cursor in the newest-first order.
@@ -57,7 +61,10 @@ impl std::str::FromStr for Cursor {
             return Err(bad());
         }
         let ms = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let id = parts.next().and_then(|p| MemoryId::parse_str(p).ok()).ok_or_else(bad)?;
+        let id = parts
+            .next()
+            .and_then(|p| MemoryId::parse_str(p).ok())
+            .ok_or_else(bad)?;
         Ok(Cursor {
             created_at: Timestamp::from_millis(ms),
             id,
@@ -143,7 +150,11 @@ impl Page {
     pub fn from_overfetch(mut memories: Vec<Memory>, limit: usize) -> Self {
         let more = memories.len() > limit;
         memories.truncate(limit);
-        let next = if more { memories.last().map(Cursor::after) } else { None };
+        let next = if more {
+            memories.last().map(Cursor::after)
+        } else {
+            None
+        };
         Page { memories, next }
     }
 }
@@ -168,7 +179,10 @@ impl std::str::FromStr for SearchMode {
             "keyword" => Ok(SearchMode::Keyword),
             "semantic" => Ok(SearchMode::Semantic),
             "hybrid" => Ok(SearchMode::Hybrid),
-            _ => Err(Error::invalid("mode", format!("{s:?} is not a mode: use keyword, semantic or hybrid"))),
+            _ => Err(Error::invalid(
+                "mode",
+                format!("{s:?} is not a mode: use keyword, semantic or hybrid"),
+            )),
         }
     }
 }
@@ -253,12 +267,19 @@ impl SearchQuery {
             return Err(Error::invalid("text", "must not be empty"));
         }
         if self.text.len() > limits.max_content_bytes {
-            return Err(Error::too_large("text", self.text.len(), limits.max_content_bytes));
+            return Err(Error::too_large(
+                "text",
+                self.text.len(),
+                limits.max_content_bytes,
+            ));
         }
         limits.check_limit(self.limit)?;
         if let Some(s) = self.min_score {
             if !(0.0..=1.0).contains(&s) {
-                return Err(Error::invalid("min_score", format!("must be between 0 and 1, got {s}")));
+                return Err(Error::invalid(
+                    "min_score",
+                    format!("must be between 0 and 1, got {s}"),
+                ));
             }
         }
         Ok(())

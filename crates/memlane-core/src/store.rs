@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::{
     AddOptions, Added, Capabilities, Error, Filter, ListQuery, Memory, MemoryId, NewMemory, Page,
-    Result, Scope, SearchQuery, Scored, Update,
+    Result, Scope, Scored, SearchQuery, Update,
 };
 
 /// A place to keep memories: the embedded store, Redis, PostgreSQL, the vector index, a composite of them, or a

@@ -69,7 +69,9 @@ impl FromStr for Timestamp {
             .map_err(|e| {
                 Error::invalid(
                     "timestamp",
-                    format!("{s:?} is not an RFC 3339 timestamp such as 2026-01-31T12:00:00Z ({e})"),
+                    format!(
+                        "{s:?} is not an RFC 3339 timestamp such as 2026-01-31T12:00:00Z ({e})"
+                    ),
                 )
             })
     }

@@ -96,9 +96,13 @@ fn cond(v: Option<Val<'_>>, p: &Predicate) -> bool {
                 Predicate::Eq(s) => eq(&v, s),
                 Predicate::In(l) => l.iter().any(|s| eq(&v, s)),
                 Predicate::Gt(s) => compare(&v, s) == Some(Ordering::Greater),
-                Predicate::Gte(s) => matches!(compare(&v, s), Some(Ordering::Greater | Ordering::Equal)),
+                Predicate::Gte(s) => {
+                    matches!(compare(&v, s), Some(Ordering::Greater | Ordering::Equal))
+                }
                 Predicate::Lt(s) => compare(&v, s) == Some(Ordering::Less),
-                Predicate::Lte(s) => matches!(compare(&v, s), Some(Ordering::Less | Ordering::Equal)),
+                Predicate::Lte(s) => {
+                    matches!(compare(&v, s), Some(Ordering::Less | Ordering::Equal))
+                }
                 Predicate::Contains(s) => contains(&v, s),
                 Predicate::Exists(_) | Predicate::Ne(_) | Predicate::Nin(_) => false,
             }
@@ -110,9 +114,9 @@ fn contains(v: &Val<'_>, s: &Scalar) -> bool {
     match (v, s) {
         (Val::Str(a), Scalar::Str(b)) => a.contains(b.as_str()),
         (Val::Json(Value::String(a)), Scalar::Str(b)) => a.contains(b.as_str()),
-        (Val::Json(Value::Array(items)), s) => {
-            items.iter().any(|j| json_compare(j, s) == Some(Ordering::Equal))
-        }
+        (Val::Json(Value::Array(items)), s) => items
+            .iter()
+            .any(|j| json_compare(j, s) == Some(Ordering::Equal)),
         _ => false,
     }
 }

@@ -125,9 +125,12 @@ impl Field {
     /// The field's type.
     pub fn ty(&self) -> FieldType {
         match self {
-            Field::Id | Field::Kind | Field::Content | Field::User | Field::Agent | Field::Session => {
-                FieldType::Str
-            }
+            Field::Id
+            | Field::Kind
+            | Field::Content
+            | Field::User
+            | Field::Agent
+            | Field::Session => FieldType::Str,
             Field::Version => FieldType::Num,
             Field::CreatedAt | Field::UpdatedAt | Field::ExpiresAt => FieldType::Time,
             Field::Metadata(_) => FieldType::Json,
