@@ -1,0 +1,148 @@
+//! Writes: each one SQLite transaction on the single writer connection, so a batch is all or nothing and
+//! version checks are atomic.
+
+use memlane_core::{
+    Added, Error, Memory, MemoryId, NewMemory, Result, Scope, Timestamp, Update,
+};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::error::{map, NAME};
+use super::read::query;
+use super::rows::{to_values, COLUMNS, INSERT_COLUMNS};
+
+fn begin(conn: &mut Connection) -> Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map)
+}
+
+/// The stored row of `(tenant, id)`, expired or not, with its rowid.
+fn find(tx: &Connection, tenant: &str, id: MemoryId) -> Result<Option<(Memory, i64)>> {
+    let sql = format!("SELECT {COLUMNS} FROM memories m WHERE m.tenant = ?1 AND m.id = ?2");
+    let mut rows = query(tx, &sql, vec![Value::Text(tenant.into()), Value::Text(id.to_string())], |row, m| {
+        Ok((m, row.get::<_, i64>(15)?))
+    })?;
+    Ok(rows.pop())
+}
+
+fn find_duplicate(tx: &Connection, m: &Memory, now: Timestamp) -> Result<Option<Memory>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM memories m WHERE m.tenant = ?1 AND m.user_id IS ?2 AND m.agent_id IS ?3 \
+         AND m.session_id IS ?4 AND m.content_hash = ?5 AND (m.expires_ms IS NULL OR m.expires_ms > ?6) \
+         ORDER BY m.created_ms LIMIT 1"
+    );
+    let opt = |s: &Option<String>| s.clone().map(Value::Text).unwrap_or(Value::Null);
+    let params = vec![
+        Value::Text(m.scope.tenant.clone()),
+        opt(&m.scope.user),
+        opt(&m.scope.agent),
+        opt(&m.scope.session),
+        Value::Text(m.content_hash.clone()),
+        Value::Integer(now.as_millis()),
+    ];
+    Ok(query(tx, &sql, params, |_, m| Ok(m))?.pop())
+}
+
+fn insert(tx: &Connection, m: &Memory) -> Result<()> {
+    let marks: Vec<String> = (1..=15).map(|i| format!("?{i}")).collect();
+    let sql = format!("INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({})", marks.join(", "));
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| s.execute(params_from_iter(to_values(m))))
+        .map_err(map)?;
+    Ok(())
+}
+
+/// Adds a validated batch in one transaction.
+pub(crate) fn add(conn: &mut Connection, batch: Vec<NewMemory>, dedup: bool, now: Timestamp) -> Result<Vec<Added>> {
+    let tx = begin(conn)?;
+    let mut out = Vec::with_capacity(batch.len());
+    for new in batch {
+        let m = new.into_memory(now);
+        if let Some((old, rowid)) = find(&tx, &m.scope.tenant, m.id)? {
+            if !old.is_expired(now) {
+                if old.content_hash == m.content_hash && old.scope == m.scope {
+                    out.push(Added { memory: old, created: false });
+                    continue;
+                }
+                return Err(Error::conflict(
+                    NAME,
+                    format!("memory {} exists with other content or scope", m.id),
+                ));
+            }
+            tx.execute("DELETE FROM memories WHERE rowid = ?1", params![rowid]).map_err(map)?;
+        }
+        if dedup {
+            if let Some(existing) = find_duplicate(&tx, &m, now)? {
+                out.push(Added { memory: existing, created: false });
+                continue;
+            }
+        }
+        insert(&tx, &m)?;
+        out.push(Added { memory: m, created: true });
+    }
+    tx.commit().map_err(map)?;
+    Ok(out)
+}
+
+/// Applies a validated update, checking the version inside the transaction.
+pub(crate) fn update(conn: &mut Connection, tenant: &str, id: MemoryId, u: &Update, now: Timestamp) -> Result<Memory> {
+    let tx = begin(conn)?;
+    let (old, rowid) = find(&tx, tenant, id)?
+        .filter(|(m, _)| !m.is_expired(now))
+        .ok_or_else(|| Error::not_found(NAME, format!("memory {id}")))?;
+    if let Some(v) = u.expected_version {
+        if v != old.version {
+            return Err(Error::version_mismatch(NAME, v, old.version));
+        }
+    }
+    let next = u.apply(&old, now);
+    let mut values = to_values(&next);
+    values.push(Value::Integer(rowid));
+    let sets: Vec<String> = INSERT_COLUMNS
+        .split(", ")
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect();
+    let sql = format!("UPDATE memories SET {} WHERE rowid = ?16", sets.join(", "));
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| s.execute(params_from_iter(values)))
+        .map_err(map)?;
+    tx.commit().map_err(map)?;
+    Ok(next)
+}
+
+/// Deletes one memory; not found when absent or expired (an expired one is deleted all the same).
+pub(crate) fn delete(conn: &mut Connection, tenant: &str, id: MemoryId, now: Timestamp) -> Result<()> {
+    let expires: Option<Option<i64>> = conn
+        .query_row(
+            "DELETE FROM memories WHERE tenant = ?1 AND id = ?2 RETURNING expires_ms",
+            params![tenant, id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map)?;
+    match expires {
+        Some(e) if e.is_none_or(|e| e > now.as_millis()) => Ok(()),
+        _ => Err(Error::not_found(NAME, format!("memory {id}"))),
+    }
+}
+
+/// Deletes every memory of a scope.
+pub(crate) fn forget(conn: &mut Connection, scope: &Scope) -> Result<u64> {
+    let mut w = super::sql::Where::default();
+    w.scope(scope);
+    let sql = format!("DELETE FROM memories AS m WHERE {}", w.sql);
+    let n = conn.execute(&sql, params_from_iter(w.params)).map_err(map)?;
+    Ok(n as u64)
+}
+
+/// Deletes up to `batch` expired memories; returns how many.
+pub(crate) fn purge(conn: &mut Connection, now: Timestamp, batch: u32) -> Result<u64> {
+    let n = conn
+        .execute(
+            "DELETE FROM memories WHERE rowid IN \
+             (SELECT rowid FROM memories WHERE expires_ms IS NOT NULL AND expires_ms <= ?1 LIMIT ?2)",
+            params![now.as_millis(), batch],
+        )
+        .map_err(map)?;
+    Ok(n as u64)
+}
