@@ -126,6 +126,12 @@ impl Where {
     }
 
     fn json_cond(&mut self, path: &[String], pred: &Predicate) -> String {
+        // Every `?N` pushed must appear in the SQL (SQLite counts parameters by the highest index used).
+        match pred {
+            Predicate::In(l) if l.is_empty() => return "0".into(),
+            Predicate::Nin(l) if l.is_empty() => return "1".into(),
+            _ => {}
+        }
         let mut jp = String::from("$");
         for seg in path {
             jp.push_str(".\"");
@@ -148,7 +154,7 @@ impl Where {
             Predicate::Ne(s) => format!("(NOT {})", self.json_cmp(&ty, &val, "=", s)),
             Predicate::In(l) | Predicate::Nin(l) => {
                 let parts: Vec<String> = l.iter().map(|s| self.json_cmp(&ty, &val, "=", s)).collect();
-                let inner = if parts.is_empty() { "0".into() } else { join(parts, " OR ") };
+                let inner = join(parts, " OR ");
                 if matches!(pred, Predicate::Nin(_)) { format!("(NOT {inner})") } else { inner }
             }
             Predicate::Contains(s) => {
