@@ -1,0 +1,1 @@
+//! memlane server (placeholder).
