@@ -296,18 +296,12 @@ pub struct Scored {
 }
 
 /// Options of `add`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AddOptions {
     /// Return the existing memory instead of adding one whose content already exists, unexpired, in the same
     /// scope (same tenant, user, agent and session). Default: the store's setting.
     pub dedup: Option<bool>,
-}
-
-impl Default for AddOptions {
-    fn default() -> Self {
-        AddOptions { dedup: None }
-    }
 }
 
 /// What `add` did with one memory.
