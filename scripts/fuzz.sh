@@ -23,10 +23,13 @@ for target in $(cargo fuzz list); do
     corpus="$(mktemp -d)"
     cp corpus_seed/* "$corpus"/ 2>/dev/null || true
     echo "fuzz: $target for ${seconds}s"
-    cargo fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-        | grep -E "^(#[0-9]+ +DONE|Done|stat::number_of_executed_units|==[0-9]+==|SUMMARY|thread|panicked|Error)" || true
-    rc="${PIPESTATUS[0]}"
-    rm -rf "$corpus"
+    log="$corpus.log"
+    set +e
+    cargo fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+    rc=$?
+    set -e
+    grep -E "^(Done|stat::number_of_executed_units|SUMMARY|==[0-9]+==)|panicked" "$log" || tail -n 30 "$log"
+    rm -rf "$corpus" "$log"
     if [[ "$rc" != 0 ]]; then
         echo "fuzz: $target FAILED (exit $rc); the crashing input is in fuzz/artifacts/$target/" >&2
         exit "$rc"
