@@ -17,6 +17,33 @@ step "toolchain"
 cargo --version
 rustc --version
 
+# Services (Redis, PostgreSQL, ...): each scripts/services/NAME.sh installs what is missing, starts the service on
+# loopback under $MEMLANE_CI_DIR, waits until it answers, and appends the variables the tests read (e.g.
+# MEMLANE_TEST_REDIS_URL) to $MEMLANE_CI_ENV; `NAME.sh stop` stops it. With MEMLANE_REQUIRE_SERVICES=1 a backend
+# test whose variable is missing fails instead of skipping.
+export MEMLANE_CI_DIR="${MEMLANE_CI_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/memlane-ci.XXXXXX")}"
+export MEMLANE_CI_ENV="$MEMLANE_CI_DIR/env"
+export MEMLANE_REQUIRE_SERVICES=1
+: >"$MEMLANE_CI_ENV"
+started=()
+stop_services() {
+    local s
+    for s in "${started[@]}"; do
+        bash "$s" stop || echo "warning: $s stop failed" >&2
+    done
+}
+trap stop_services EXIT
+for s in scripts/services/*.sh; do
+    [[ -e "$s" ]] || continue
+    step "service $(basename "$s" .sh)"
+    started+=("$s")
+    bash "$s" start
+done
+set -a
+# shellcheck disable=SC1090
+source "$MEMLANE_CI_ENV"
+set +a
+
 step "embedding model"
 bash scripts/fetch-model.sh
 
