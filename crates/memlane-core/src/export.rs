@@ -1,6 +1,6 @@
 //! The portable export format: versioned JSONL.
 //!
-//! The first line is a header, `{"format":"memlane-export","version":1,"exported_at":"…","count":null}`;
+//! The first line is a header, `{"format":"memlane-export","version":1,"exported_at":"…"}`;
 //! every following line is one [`Memory`] in its JSON form. Importing an export into any store reproduces every
 //! field exactly (id, timestamps, version, embedding); importing the same file twice creates nothing new.
 

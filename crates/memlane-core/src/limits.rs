@@ -75,6 +75,11 @@ impl Limits {
                 ));
             }
         }
+        if let Some(e) = m.expires_at.or_else(|| m.ttl.map(|t| now.plus(t))) {
+            if e >= Timestamp::MAX {
+                return Err(Error::invalid(format!("{field}.ttl"), "expires after the year 9999"));
+            }
+        }
         if m.version == Some(0) {
             return Err(Error::invalid(
                 format!("{field}.version"),
@@ -126,6 +131,10 @@ impl Limits {
             if e <= Timestamp::now() {
                 return Err(Error::invalid("expires_at", format!("{e} is in the past")));
             }
+        }
+        let far = u.expires_at.flatten().or_else(|| u.ttl.map(|t| Timestamp::now().plus(t)));
+        if far.is_some_and(|e| e >= Timestamp::MAX) {
+            return Err(Error::invalid("ttl", "expires after the year 9999"));
         }
         Ok(())
     }

@@ -30,6 +30,9 @@ impl Timestamp {
         Timestamp(Utc::now().timestamp_millis())
     }
 
+    /// The latest time memlane represents: 9999-12-31T23:59:59.999Z (RFC 3339 has four-digit years).
+    pub const MAX: Timestamp = Timestamp(253_402_300_799_999);
+
     /// From milliseconds since the Unix epoch.
     pub const fn from_millis(ms: i64) -> Self {
         Timestamp(ms)
@@ -40,10 +43,10 @@ impl Timestamp {
         self.0
     }
 
-    /// This time plus `d` (saturating).
+    /// This time plus `d`, saturating at [`Timestamp::MAX`].
     pub fn plus(self, d: Duration) -> Self {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        Timestamp(self.0.saturating_add(ms))
+        Timestamp(self.0.saturating_add(ms).min(Self::MAX.0))
     }
 
     fn to_datetime(self) -> Option<DateTime<Utc>> {

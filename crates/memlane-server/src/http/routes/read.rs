@@ -1,0 +1,58 @@
+//! Queries over a scope: list, search, count.
+
+use axum::extract::State;
+use axum::Json;
+use memlane::{ListQuery, Page, SearchQuery, DEFAULT_LIMIT};
+
+use crate::http::auth::Tenant;
+use crate::http::dto::{
+    scope, CountRequest, CountResponse, ListRequest, SearchRequest, SearchResponse,
+};
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::http::AppState;
+
+/// `POST /v1/memories/list`: a page, newest first; `next` continues it.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ApiJson(req): ApiJson<ListRequest>,
+) -> Result<Json<Page>, ApiError> {
+    let query = ListQuery {
+        scope: scope(&tenant, req.user, req.agent, req.session),
+        filter: req.filter,
+        limit: req.limit.unwrap_or(DEFAULT_LIMIT),
+        cursor: req.cursor,
+    };
+    Ok(Json(state.store().list(&query).await?))
+}
+
+/// `POST /v1/search`: the best matches, best first.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let query = SearchQuery {
+        scope: scope(&tenant, req.user, req.agent, req.session),
+        text: req.text,
+        mode: req.mode,
+        filter: req.filter,
+        limit: req.limit.unwrap_or(DEFAULT_LIMIT),
+        min_score: req.min_score,
+        embedding: req.embedding,
+    };
+    let results = state.store().search(&query).await?;
+    Ok(Json(SearchResponse { results }))
+}
+
+/// `POST /v1/count`: how many memories in the scope pass the filter.
+pub(crate) async fn count(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ApiJson(req): ApiJson<CountRequest>,
+) -> Result<Json<CountResponse>, ApiError> {
+    let scope = scope(&tenant, req.user, req.agent, req.session);
+    let count = state.store().count(&scope, req.filter.as_ref()).await?;
+    Ok(Json(CountResponse { count }))
+}

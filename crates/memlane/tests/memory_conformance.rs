@@ -1,0 +1,2 @@
+//! The conformance suite against the in-process store.
+memlane::conformance_tests!(|| async { memlane::open("memory://").await.expect("open memory://") });
