@@ -49,6 +49,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Whether `--store` was given on the command line (not by default or environment): `serve` then lets it
+    /// override the config file.
+    #[arg(skip)]
+    pub store_from_flag: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -58,6 +63,8 @@ pub struct Cli {
 /// variants; a nested group such as `model` takes a `#[command(subcommand)]` enum of its own.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the HTTP server (REST /v1, health, metrics) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
     /// Store a memory and print it.
     Add(AddArgs),
     /// Print one memory by id.
@@ -78,6 +85,17 @@ pub enum Command {
     Export(ExportArgs),
     /// Read a memlane export (JSONL) from stdin or a file into the tenant.
     Import(ImportArgs),
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML config file (default: `$MEMLANE_CONFIG`, else built-in defaults); see docs/server.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:7878 (overrides the config and `MEMLANE_LISTEN`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// Which memories: the tenant (from `--tenant`) narrowed by any of these.

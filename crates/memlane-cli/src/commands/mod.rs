@@ -12,6 +12,7 @@ mod get;
 mod import;
 mod list;
 mod search;
+mod serve;
 mod update;
 
 use std::sync::Arc;
@@ -55,12 +56,17 @@ impl Context {
 
 /// Runs the command the command line names.
 pub async fn run(cli: Cli) -> CliResult {
+    if let Command::Serve(args) = cli.command {
+        let store = cli.store_from_flag.then_some(cli.store);
+        return serve::run(args, store).await;
+    }
     let mut ctx = Context {
         store_url: cli.store,
         tenant: cli.tenant,
         out: Printer::stdout(cli.json),
     };
     match cli.command {
+        Command::Serve(_) => {}
         Command::Add(args) => add::run(&mut ctx, args).await?,
         Command::Get(args) => get::run(&mut ctx, args).await?,
         Command::List(args) => list::run(&mut ctx, args).await?,
