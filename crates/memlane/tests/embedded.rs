@@ -16,13 +16,20 @@ const CHILD_ENV: &str = "MEMLANE_TEST_CHILD_DIR";
 /// time and prints each id once `add` has returned, until it is killed.
 #[test]
 fn child_writer() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let store = EmbeddedStore::open(EmbeddedConfig::new(&dir)).await.expect("open");
+        let store = EmbeddedStore::open(EmbeddedConfig::new(&dir))
+            .await
+            .expect("open");
         for i in 0.. {
             let m = store
-                .add_one(NewMemory::new(Scope::tenant("t"), format!("memory number {i}")))
+                .add_one(NewMemory::new(
+                    Scope::tenant("t"),
+                    format!("memory number {i}"),
+                ))
                 .await
                 .expect("add");
             println!("ACK {}", m.id);
@@ -53,9 +60,15 @@ async fn acknowledged_writes_survive_kill_9() {
     // SIGKILL: no destructors, no flush.
     child.kill().expect("kill");
     child.wait().expect("wait");
-    assert_eq!(acked.len(), 200, "the child acknowledged fewer writes than expected");
+    assert_eq!(
+        acked.len(),
+        200,
+        "the child acknowledged fewer writes than expected"
+    );
 
-    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path())).await.expect("reopen");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path()))
+        .await
+        .expect("reopen");
     for chunk in acked.chunks(100) {
         let found = store.get_many("t", chunk).await.expect("get_many");
         assert_eq!(found.len(), chunk.len(), "an acknowledged write was lost");
@@ -67,17 +80,29 @@ async fn data_survives_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     let scope = Scope::tenant("t").with_user("u");
     let id = {
-        let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path())).await.expect("open");
-        store.add_one(NewMemory::new(scope.clone(), "kept across restarts")).await.expect("add").id
+        let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path()))
+            .await
+            .expect("open");
+        store
+            .add_one(NewMemory::new(scope.clone(), "kept across restarts"))
+            .await
+            .expect("add")
+            .id
     };
-    let store = memlane::open(&format!("embedded://{}", dir.path().display())).await.expect("reopen");
-    assert_eq!(store.get("t", id).await.expect("get").content, "kept across restarts");
+    let store = memlane::open(&format!("embedded://{}", dir.path().display()))
+        .await
+        .expect("reopen");
+    assert_eq!(
+        store.get("t", id).await.expect("get").content,
+        "kept across restarts"
+    );
     assert_eq!(store.count(&scope, None).await.expect("count"), 1);
 }
 
 fn raw_rows(dir: &std::path::Path) -> i64 {
     let conn = rusqlite::Connection::open(dir.join(DB_FILE)).expect("raw open");
-    conn.query_row("SELECT count(*) FROM memories", [], |r| r.get(0)).expect("raw count")
+    conn.query_row("SELECT count(*) FROM memories", [], |r| r.get(0))
+        .expect("raw count")
 }
 
 #[tokio::test]
@@ -91,11 +116,17 @@ async fn expired_memories_are_deleted_in_the_background() {
         .add_one(NewMemory::new(scope.clone(), "short-lived").ttl(Duration::from_millis(200)))
         .await
         .expect("add");
-    store.add_one(NewMemory::new(scope.clone(), "long-lived")).await.expect("add");
+    store
+        .add_one(NewMemory::new(scope.clone(), "long-lived"))
+        .await
+        .expect("add");
     assert_eq!(raw_rows(dir.path()), 2);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while raw_rows(dir.path()) != 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the expired row was not purged within 5 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the expired row was not purged within 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(store.count(&scope, None).await.expect("count"), 1);
@@ -104,7 +135,9 @@ async fn expired_memories_are_deleted_in_the_background() {
 #[tokio::test]
 async fn hostile_strings_are_data_not_sql() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path())).await.expect("open");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path()))
+        .await
+        .expect("open");
     let evil = [
         "'; DROP TABLE memories; --",
         "\" OR 1=1 --",
@@ -115,33 +148,64 @@ async fn hostile_strings_are_data_not_sql() {
     ];
     let scope = Scope::tenant("t'; DELETE FROM memories; --").with_user("u\" OR \"1\"=\"1");
     for (i, e) in evil.iter().enumerate() {
-        let m = NewMemory::new(scope.clone(), format!("{e} number {i}")).meta(*e, *e).meta("k", *e);
+        let m = NewMemory::new(scope.clone(), format!("{e} number {i}"))
+            .meta(*e, *e)
+            .meta("k", *e);
         store.add_one(m).await.expect("add");
-        let f = Filter::parse(&serde_json::json!({"field": "metadata.k", "eq": e})).expect("filter");
-        let got = store.list(&ListQuery::new(scope.clone()).filter(f)).await.expect("list");
+        let f =
+            Filter::parse(&serde_json::json!({"field": "metadata.k", "eq": e})).expect("filter");
+        let got = store
+            .list(&ListQuery::new(scope.clone()).filter(f))
+            .await
+            .expect("list");
         assert_eq!(got.memories.len(), 1, "filter on {e:?}");
-        let hits = store.search(&SearchQuery::new(scope.clone(), *e)).await.expect("search");
+        let hits = store
+            .search(&SearchQuery::new(scope.clone(), *e))
+            .await
+            .expect("search");
         assert!(hits.iter().all(|h| h.memory.scope == scope));
-        let c = Filter::parse(&serde_json::json!({"field": "content", "contains": e})).expect("filter");
+        let c =
+            Filter::parse(&serde_json::json!({"field": "content", "contains": e})).expect("filter");
         assert_eq!(store.count(&scope, Some(&c)).await.expect("count"), 1);
     }
-    assert_eq!(store.count(&scope, None).await.expect("count"), evil.len() as u64);
+    assert_eq!(
+        store.count(&scope, None).await.expect("count"),
+        evil.len() as u64
+    );
     assert_eq!(raw_rows(dir.path()), evil.len() as i64);
 }
 
 #[tokio::test]
 async fn factory_reports_schemes_and_options() {
-    let err = memlane::open("nosuch://x").await.expect_err("unknown scheme");
+    let err = memlane::open("nosuch://x")
+        .await
+        .expect_err("unknown scheme");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("embedded"), "{err}");
-    let err = memlane::open("redis://localhost").await.expect_err("feature off");
+    let err = memlane::open("redis://localhost")
+        .await
+        .expect_err("feature off");
     assert!(err.to_string().contains("feature"), "{err}");
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = memlane::open(&format!("{}?bogus=1", dir.path().display())).await.expect_err("bad option");
+    let err = memlane::open(&format!("{}?bogus=1", dir.path().display()))
+        .await
+        .expect_err("bad option");
     assert!(err.to_string().contains("bogus"), "{err}");
-    let store = memlane::open(&format!("{}?dedup=false&sync=normal", dir.path().display())).await.expect("open");
+    let store = memlane::open(&format!("{}?dedup=false&sync=normal", dir.path().display()))
+        .await
+        .expect("open");
     let s = Scope::tenant("t");
-    store.add_one(NewMemory::new(s.clone(), "same")).await.expect("add");
-    store.add_one(NewMemory::new(s.clone(), "same")).await.expect("add");
-    assert_eq!(store.count(&s, None).await.expect("count"), 2, "dedup=false keeps duplicates");
+    store
+        .add_one(NewMemory::new(s.clone(), "same"))
+        .await
+        .expect("add");
+    store
+        .add_one(NewMemory::new(s.clone(), "same"))
+        .await
+        .expect("add");
+    assert_eq!(
+        store.count(&s, None).await.expect("count"),
+        2,
+        "dedup=false keeps duplicates"
+    );
 }

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 fn scalar() -> impl Strategy<Value = Scalar> {
     prop_oneof![
-        prop::sample::select(vec!["a", "b", "ab", "B", "", "é", "a b"]).prop_map(|s| Scalar::Str(s.into())),
+        prop::sample::select(vec!["a", "b", "ab", "B", "", "é", "a b"])
+            .prop_map(|s| Scalar::Str(s.into())),
         prop::sample::select(vec![-1.0, 0.0, 1.0, 1.5, 2.0, 10.0]).prop_map(Scalar::Num),
         any::<bool>().prop_map(Scalar::Bool),
     ]
@@ -27,7 +28,9 @@ fn meta_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::btree_map(prop::sample::select(vec!["x", "y"]), inner, 0..3)
-                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
         ]
     })
 }
@@ -35,7 +38,10 @@ fn meta_value() -> impl Strategy<Value = Value> {
 fn field() -> impl Strategy<Value = Field> {
     prop_oneof![
         prop::sample::select(vec!["x", "y", "z"]).prop_map(|k| Field::Metadata(vec![k.into()])),
-        (prop::sample::select(vec!["x", "y"]), prop::sample::select(vec!["x", "y"]))
+        (
+            prop::sample::select(vec!["x", "y"]),
+            prop::sample::select(vec!["x", "y"])
+        )
             .prop_map(|(a, b)| Field::Metadata(vec![a.into(), b.into()])),
         Just(Field::Content),
         Just(Field::User),
@@ -44,9 +50,14 @@ fn field() -> impl Strategy<Value = Field> {
 }
 
 fn cond() -> impl Strategy<Value = Filter> {
-    (field(), 0..10usize, scalar(), prop::collection::vec(scalar(), 0..3), any::<bool>()).prop_filter_map(
-        "typed",
-        |(field, op, s, l, b)| {
+    (
+        field(),
+        0..10usize,
+        scalar(),
+        prop::collection::vec(scalar(), 0..3),
+        any::<bool>(),
+    )
+        .prop_filter_map("typed", |(field, op, s, l, b)| {
             // Built-in fields take values of their own type (the parser enforces it).
             let typed = |s: &Scalar| match (&field, s) {
                 (Field::Metadata(_), _) => true,
@@ -74,8 +85,7 @@ fn cond() -> impl Strategy<Value = Filter> {
                 _ => typed(&s),
             };
             ok.then_some(Filter::Cond { field, pred })
-        },
-    )
+        })
 }
 
 fn filter() -> impl Strategy<Value = Filter> {
@@ -88,14 +98,25 @@ fn filter() -> impl Strategy<Value = Filter> {
     })
 }
 
-fn memories() -> impl Strategy<Value = Vec<(String, Option<String>, serde_json::Map<String, Value>)>> {
+fn memories() -> impl Strategy<Value = Vec<(String, Option<String>, serde_json::Map<String, Value>)>>
+{
     prop::collection::vec(
         (
             prop::sample::select(vec!["a", "ab", "b a", "é"]),
             prop::option::of(prop::sample::select(vec!["a", "b"])),
-            prop::collection::btree_map(prop::sample::select(vec!["x", "y", "z"]), meta_value(), 0..3),
+            prop::collection::btree_map(
+                prop::sample::select(vec!["x", "y", "z"]),
+                meta_value(),
+                0..3,
+            ),
         )
-            .prop_map(|(c, u, m)| (c.to_owned(), u.map(str::to_owned), m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            .prop_map(|(c, u, m)| {
+                (
+                    c.to_owned(),
+                    u.map(str::to_owned),
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                )
+            }),
         1..12,
     )
 }

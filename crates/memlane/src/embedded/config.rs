@@ -32,6 +32,9 @@ pub struct EmbeddedConfig {
     pub readers: u32,
     /// Size limits (`max_content_bytes`, `max_metadata_bytes`, `max_batch`, `max_limit`).
     pub limits: Limits,
+    /// The one embedding model this store holds vectors of, when an embedder is configured: recorded at the first
+    /// open; opening with another model, or adding a vector of another model, is refused (re-index instead).
+    pub embedding_model: Option<String>,
 }
 
 impl EmbeddedConfig {
@@ -44,13 +47,17 @@ impl EmbeddedConfig {
             purge_interval: Duration::from_secs(10),
             readers: 8,
             limits: Limits::default(),
+            embedding_model: None,
         }
     }
 
     /// From a parsed URL, taking the options it knows and refusing others.
     pub fn from_options(opts: &mut OpenOptions) -> Result<Self> {
         if opts.location.is_empty() {
-            return Err(Error::invalid("store", "the embedded store needs a directory, e.g. embedded://./memlane-data"));
+            return Err(Error::invalid(
+                "store",
+                "the embedded store needs a directory, e.g. embedded://./memlane-data",
+            ));
         }
         let mut c = EmbeddedConfig::new(&opts.location);
         if let Some(d) = opts.take_bool("dedup")? {
@@ -60,10 +67,20 @@ impl EmbeddedConfig {
             None => {}
             Some("full") => c.sync = SyncMode::Full,
             Some("normal") => c.sync = SyncMode::Normal,
-            Some(other) => return Err(Error::invalid("store option sync", format!("{other:?} is not full or normal"))),
+            Some(other) => {
+                return Err(Error::invalid(
+                    "store option sync",
+                    format!("{other:?} is not full or normal"),
+                ))
+            }
         }
         if let Some(p) = opts.options.remove("purge_interval") {
-            c.purge_interval = parse_ttl(&p).map_err(|_| Error::invalid("store option purge_interval", format!("{p:?} is not a duration like 30s")))?;
+            c.purge_interval = parse_ttl(&p).map_err(|_| {
+                Error::invalid(
+                    "store option purge_interval",
+                    format!("{p:?} is not a duration like 30s"),
+                )
+            })?;
         }
         if let Some(r) = opts.take_num::<u32>("readers")? {
             if r == 0 {

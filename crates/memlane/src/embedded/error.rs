@@ -27,12 +27,20 @@ pub(crate) fn map(e: rusqlite::Error) -> Error {
 
 /// A connection-pool error: no connection could be had in time.
 pub(crate) fn pool(e: r2d2::Error) -> Error {
-    Error::unavailable(NAME, format!("no database connection: {e}"), Some(Box::new(e)))
+    Error::unavailable(
+        NAME,
+        format!("no database connection: {e}"),
+        Some(Box::new(e)),
+    )
 }
 
 /// A blocking task that panicked or was cancelled.
 pub(crate) fn join(e: tokio::task::JoinError) -> Error {
-    Error::internal(NAME, format!("background task failed: {e}"), Some(Box::new(e)))
+    Error::internal(
+        NAME,
+        format!("background task failed: {e}"),
+        Some(Box::new(e)),
+    )
 }
 
 /// Stored data that cannot be decoded: corruption or a bug.

@@ -26,7 +26,9 @@ mod error;
 mod read;
 mod rows;
 mod schema;
+mod search;
 mod sql;
+mod vectors;
 mod write;
 
 use std::sync::{Arc, Mutex};
@@ -50,13 +52,16 @@ pub struct EmbeddedStore {
 
 struct Inner {
     config: EmbeddedConfig,
+    vectors: vectors::Vectors,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore").field("path", &self.inner.config.path).finish()
+        f.debug_struct("EmbeddedStore")
+            .field("path", &self.inner.config.path)
+            .finish()
     }
 }
 
@@ -79,7 +84,10 @@ impl EmbeddedStore {
             .await
             .map_err(error::join)??;
         let inner = Arc::new(inner);
-        let purger = Some(tokio::spawn(purge_loop(Arc::downgrade(&inner), inner.config.purge_interval)));
+        let purger = Some(tokio::spawn(purge_loop(
+            Arc::downgrade(&inner),
+            inner.config.purge_interval,
+        )));
         Ok(EmbeddedStore { inner, purger })
     }
 
@@ -112,35 +120,53 @@ impl EmbeddedStore {
         f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.write(f)).await.map_err(error::join)?
+        tokio::task::spawn_blocking(move || inner.write(f))
+            .await
+            .map_err(error::join)?
     }
 }
 
 impl Inner {
     fn open(config: EmbeddedConfig) -> Result<Inner> {
         std::fs::create_dir_all(&config.path).map_err(|e| {
-            Error::unavailable(NAME, format!("cannot create {}: {e}", config.path.display()), Some(Box::new(e)))
+            Error::unavailable(
+                NAME,
+                format!("cannot create {}: {e}", config.path.display()),
+                Some(Box::new(e)),
+            )
         })?;
         let file = config.path.join(DB_FILE);
         let mut writer = Connection::open(&file).map_err(map)?;
         schema::configure(&writer, config.sync).map_err(map)?;
         schema::migrate(&mut writer).map_err(map)?;
-        let version: i64 = writer.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(map)?;
+        let version: i64 = writer
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(map)?;
         if version > schema::latest_version() {
             return Err(Error::invalid(
                 "store",
                 format!("{} has schema version {version}, newer than this memlane knows: upgrade memlane", file.display()),
             ));
         }
+        if let Some(model) = &config.embedding_model {
+            schema::pin_model(&mut writer, model)?;
+        }
+        let vectors = vectors::Vectors::load(&writer)?;
         let sync = config.sync;
-        let manager = SqliteConnectionManager::file(&file).with_init(move |c| schema::configure(c, sync));
+        let manager =
+            SqliteConnectionManager::file(&file).with_init(move |c| schema::configure(c, sync));
         let readers = r2d2::Pool::builder()
             .max_size(config.readers)
             .min_idle(Some(1))
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(manager)
             .map_err(error::pool)?;
-        Ok(Inner { config, writer: Mutex::new(writer), readers })
+        Ok(Inner {
+            config,
+            vectors,
+            writer: Mutex::new(writer),
+            readers,
+        })
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
@@ -160,7 +186,7 @@ async fn purge_loop(inner: std::sync::Weak<Inner>, every: std::time::Duration) {
         let res = tokio::task::spawn_blocking(move || {
             let mut total = 0;
             loop {
-                let n = inner.write(|c| write::purge(c, Timestamp::now(), 1000))?;
+                let n = inner.write(|c| write::purge(c, &inner.vectors, Timestamp::now(), 1000))?;
                 total += n;
                 if n < 1000 {
                     return Ok::<_, Error>(total);
@@ -171,7 +197,9 @@ async fn purge_loop(inner: std::sync::Weak<Inner>, every: std::time::Duration) {
         match res {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::debug!(backend = NAME, purged = n, "purged expired memories"),
-            Ok(Err(e)) => tracing::warn!(backend = NAME, error = %e, "purging expired memories failed"),
+            Ok(Err(e)) => {
+                tracing::warn!(backend = NAME, error = %e, "purging expired memories failed")
+            }
             Err(e) => tracing::warn!(backend = NAME, error = %e, "purge task failed"),
         }
     }
@@ -186,6 +214,8 @@ impl MemoryStore for EmbeddedStore {
     fn capabilities(&self) -> Capabilities {
         let mut c = Capabilities::none();
         c.keyword_search = true;
+        c.semantic_search = true;
+        c.hybrid_search = true;
         c.ttl = true;
         c.transactions = true;
         c.durable = true;
@@ -196,63 +226,103 @@ impl MemoryStore for EmbeddedStore {
     async fn add(&self, batch: Vec<NewMemory>, opts: AddOptions) -> Result<Vec<Added>> {
         let now = Timestamp::now();
         self.inner.config.limits.check_batch(&batch, now)?;
+        if let Some(model) = &self.inner.config.embedding_model {
+            for (i, m) in batch.iter().enumerate() {
+                if let Some(e) = m.embedding.as_ref().filter(|e| &e.model != model) {
+                    return Err(schema::other_model(
+                        &format!("memories[{i}].embedding"),
+                        &e.model,
+                        model,
+                    ));
+                }
+            }
+        }
         let dedup = opts.dedup.unwrap_or(self.inner.config.dedup);
-        self.write(move |c| write::add(c, batch, dedup, now)).await
+        let inner = self.inner.clone();
+        self.write(move |c| write::add(c, &inner.vectors, batch, dedup, now))
+            .await
     }
 
     async fn get_many(&self, tenant: &str, ids: &[MemoryId]) -> Result<Vec<Memory>> {
         if ids.len() > self.inner.config.limits.max_limit {
-            return Err(Error::invalid("ids", format!("at most {} ids at once", self.inner.config.limits.max_limit)));
+            return Err(Error::invalid(
+                "ids",
+                format!("at most {} ids at once", self.inner.config.limits.max_limit),
+            ));
         }
         let (tenant, ids) = (tenant.to_owned(), ids.to_vec());
-        self.read(move |c| read::get_many(c, &tenant, &ids, Timestamp::now())).await
+        self.read(move |c| read::get_many(c, &tenant, &ids, Timestamp::now()))
+            .await
     }
 
     async fn update(&self, tenant: &str, id: MemoryId, update: Update) -> Result<Memory> {
         self.inner.config.limits.check_update(&update)?;
         let tenant = tenant.to_owned();
-        self.write(move |c| write::update(c, &tenant, id, &update, Timestamp::now())).await
+        let inner = self.inner.clone();
+        self.write(move |c| {
+            write::update(c, &inner.vectors, &tenant, id, &update, Timestamp::now())
+        })
+        .await
     }
 
     async fn delete(&self, tenant: &str, id: MemoryId) -> Result<()> {
         let tenant = tenant.to_owned();
-        self.write(move |c| write::delete(c, &tenant, id, Timestamp::now())).await
+        let inner = self.inner.clone();
+        self.write(move |c| write::delete(c, &inner.vectors, &tenant, id, Timestamp::now()))
+            .await
     }
 
     async fn forget(&self, scope: &Scope) -> Result<u64> {
         scope.validate()?;
         let scope = scope.clone();
-        self.write(move |c| write::forget(c, &scope)).await
+        let inner = self.inner.clone();
+        self.write(move |c| write::forget(c, &inner.vectors, &scope))
+            .await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page> {
         query.scope.validate()?;
         self.inner.config.limits.check_limit(query.limit)?;
         let query = query.clone();
-        self.read(move |c| read::list(c, &query, Timestamp::now())).await
+        self.read(move |c| read::list(c, &query, Timestamp::now()))
+            .await
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Scored>> {
         query.validate(&self.inner.config.limits)?;
-        if query.mode != SearchMode::Keyword {
-            return Err(Error::unsupported(NAME, Capabilities::for_mode(query.mode)));
+        if let (Some(model), Some(e)) = (&self.inner.config.embedding_model, &query.embedding) {
+            if &e.model != model {
+                return Err(schema::other_model("embedding", &e.model, model));
+            }
         }
         let query = query.clone();
-        self.read(move |c| read::keyword(c, &query, Timestamp::now())).await
+        let inner = self.inner.clone();
+        self.read(move |c| {
+            let now = Timestamp::now();
+            match query.mode {
+                SearchMode::Keyword => read::keyword(c, &query, now),
+                SearchMode::Semantic => search::semantic(c, &inner.vectors, &query, now),
+                SearchMode::Hybrid => search::hybrid(c, &inner.vectors, &query, now),
+            }
+        })
+        .await
     }
 
     async fn count(&self, scope: &Scope, filter: Option<&Filter>) -> Result<u64> {
         scope.validate()?;
         let (scope, filter) = (scope.clone(), filter.cloned());
-        self.read(move |c| read::count(c, &scope, filter.as_ref(), Timestamp::now())).await
+        self.read(move |c| read::count(c, &scope, filter.as_ref(), Timestamp::now()))
+            .await
     }
 
     async fn health(&self) -> Result<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map)).await
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map))
+            .await
     }
 
     async fn purge_expired(&self) -> Result<u64> {
-        self.write(|c| write::purge(c, Timestamp::now(), u32::MAX)).await
+        let inner = self.inner.clone();
+        self.write(move |c| write::purge(c, &inner.vectors, Timestamp::now(), u32::MAX))
+            .await
     }
 }
-

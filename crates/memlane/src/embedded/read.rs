@@ -28,7 +28,12 @@ pub(crate) fn query<T>(
 }
 
 /// The live memories of `tenant` with these ids, in the order of `ids`.
-pub(crate) fn get_many(conn: &Connection, tenant: &str, ids: &[MemoryId], now: Timestamp) -> Result<Vec<Memory>> {
+pub(crate) fn get_many(
+    conn: &Connection,
+    tenant: &str,
+    ids: &[MemoryId],
+    now: Timestamp,
+) -> Result<Vec<Memory>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -39,9 +44,16 @@ pub(crate) fn get_many(conn: &Connection, tenant: &str, ids: &[MemoryId], now: T
     let first = params.len() + 1;
     let marks: Vec<String> = (0..ids.len()).map(|i| format!("?{}", first + i)).collect();
     params.extend(ids.iter().map(|id| Value::Text(id.to_string())));
-    let sql = format!("SELECT {COLUMNS} FROM memories m WHERE {} AND m.id IN ({})", w.sql, marks.join(", "));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM memories m WHERE {} AND m.id IN ({})",
+        w.sql,
+        marks.join(", ")
+    );
     let found = query(conn, &sql, params, |_, m| Ok(m))?;
-    Ok(ids.iter().filter_map(|id| found.iter().find(|m| m.id == *id).cloned()).collect())
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|m| m.id == *id).cloned())
+        .collect())
 }
 
 fn scoped(scope: &Scope, filter: Option<&Filter>, now: Timestamp) -> Where {
@@ -62,9 +74,13 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery, now: Timestamp) -> Result<P
         let t = w.params.len();
         w.params.push(Value::Text(c.id.to_string()));
         let i = w.params.len();
-        w.and(&format!("(m.created_ms < ?{t} OR (m.created_ms = ?{t} AND m.id < ?{i}))"));
+        w.and(&format!(
+            "(m.created_ms < ?{t} OR (m.created_ms = ?{t} AND m.id < ?{i}))"
+        ));
     }
-    w.params.push(Value::Integer(i64::try_from(q.limit + 1).unwrap_or(i64::MAX)));
+    w.params.push(Value::Integer(
+        i64::try_from(q.limit + 1).unwrap_or(i64::MAX),
+    ));
     let sql = format!(
         "SELECT {COLUMNS} FROM memories m WHERE {} ORDER BY m.created_ms DESC, m.id DESC LIMIT ?{}",
         w.sql,
@@ -75,7 +91,12 @@ pub(crate) fn list(conn: &Connection, q: &ListQuery, now: Timestamp) -> Result<P
 }
 
 /// How many live memories of `scope` pass `filter`.
-pub(crate) fn count(conn: &Connection, scope: &Scope, filter: Option<&Filter>, now: Timestamp) -> Result<u64> {
+pub(crate) fn count(
+    conn: &Connection,
+    scope: &Scope,
+    filter: Option<&Filter>,
+    now: Timestamp,
+) -> Result<u64> {
     let w = scoped(scope, filter, now);
     let sql = format!("SELECT count(*) FROM memories m WHERE {}", w.sql);
     let n: i64 = conn
@@ -104,11 +125,10 @@ pub(crate) fn normalize_bm25(bm25: f64) -> f32 {
     (s / (1.0 + s)) as f32
 }
 
-/// Keyword search ranked by BM25.
-pub(crate) fn keyword(conn: &Connection, q: &SearchQuery, now: Timestamp) -> Result<Vec<Scored>> {
-    let Some(fts) = fts_query(&q.text) else {
-        return Ok(Vec::new());
-    };
+/// The FTS join, scope, expiry and filter of a keyword query, and the `LIMIT` parameter last; `None` when the
+/// text has no words. The SQL it goes into selects from `memories_fts JOIN memories m`.
+fn keyword_where(q: &SearchQuery, limit: usize, now: Timestamp) -> Option<Where> {
+    let fts = fts_query(&q.text)?;
     let mut w = Where::default();
     w.params.push(Value::Text(fts));
     w.and("memories_fts MATCH ?1");
@@ -117,18 +137,53 @@ pub(crate) fn keyword(conn: &Connection, q: &SearchQuery, now: Timestamp) -> Res
     if let Some(f) = &q.filter {
         w.filter(f);
     }
-    w.params.push(Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT {COLUMNS}, bm25(memories_fts) AS rank FROM memories_fts \
+    w.params
+        .push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    Some(w)
+}
+
+fn keyword_sql(select: &str, w: &Where) -> String {
+    format!(
+        "SELECT {select}, bm25(memories_fts) AS rank FROM memories_fts \
          JOIN memories m ON m.rowid = memories_fts.rowid WHERE {} ORDER BY rank LIMIT ?{}",
         w.sql,
         w.params.len()
-    );
-    let hits = query(conn, &sql, w.params, |row, memory| {
+    )
+}
+
+/// The best `limit` keyword matches of `q` as (rowid, BM25 score `s = -bm25`, >= 0), best first.
+pub(crate) fn keyword_rows(
+    conn: &Connection,
+    q: &SearchQuery,
+    limit: usize,
+    now: Timestamp,
+) -> Result<Vec<(i64, f32)>> {
+    let Some(w) = keyword_where(q, limit, now) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn
+        .prepare_cached(&keyword_sql("m.rowid", &w))
+        .map_err(map)?;
+    let rows = stmt
+        .query_map(params_from_iter(w.params), |r| {
+            Ok((r.get::<_, i64>(0)?, (-r.get::<_, f64>(1)?).max(0.0) as f32))
+        })
+        .map_err(map)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map)
+}
+
+/// Keyword search ranked by BM25.
+pub(crate) fn keyword(conn: &Connection, q: &SearchQuery, now: Timestamp) -> Result<Vec<Scored>> {
+    let Some(w) = keyword_where(q, q.limit, now) else {
+        return Ok(Vec::new());
+    };
+    let hits = query(conn, &keyword_sql(COLUMNS, &w), w.params, |row, memory| {
         let rank: f64 = row.get(16)?;
-        Ok(Scored { memory, score: normalize_bm25(rank) })
+        Ok(Scored {
+            memory,
+            score: normalize_bm25(rank),
+        })
     })?;
     let min = q.min_score.unwrap_or(0.0);
     Ok(hits.into_iter().filter(|s| s.score >= min).collect())
 }
-

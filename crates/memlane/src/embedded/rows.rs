@@ -21,7 +21,9 @@ pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<(Memory, i64)>>
     let version: i64 = row.get(13)?;
     let decoded = (|| {
         let id = memlane_core::parse_id(&id).map_err(|_| corrupt(format!("id {id:?}")))?;
-        let kind: Kind = kind.parse().map_err(|_| corrupt(format!("kind {kind:?}")))?;
+        let kind: Kind = kind
+            .parse()
+            .map_err(|_| corrupt(format!("kind {kind:?}")))?;
         let metadata = match serde_json::from_str(&metadata) {
             Ok(serde_json::Value::Object(m)) => m,
             _ => return Err(corrupt(format!("metadata of {id}"))),
@@ -29,7 +31,10 @@ pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<(Memory, i64)>>
         let embedding = match (model, blob) {
             (Some(model), Some(b)) if b.len() % 4 == 0 => Some(Embedding {
                 model,
-                vector: b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+                vector: b
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
             }),
             (None, None) => None,
             _ => return Err(corrupt(format!("embedding of {id}"))),
@@ -84,12 +89,15 @@ pub(crate) fn to_values(m: &Memory) -> Vec<Value> {
         blob,
         Value::Integer(m.created_at.as_millis()),
         Value::Integer(m.updated_at.as_millis()),
-        m.expires_at.map(|t| Value::Integer(t.as_millis())).unwrap_or(Value::Null),
+        m.expires_at
+            .map(|t| Value::Integer(t.as_millis()))
+            .unwrap_or(Value::Null),
         Value::Integer(i64::try_from(m.version).unwrap_or(i64::MAX)),
         Value::Text(m.content_hash.clone()),
     ]
 }
 
 /// The columns [`to_values`] fills.
-pub(crate) const INSERT_COLUMNS: &str = "id, tenant, user_id, agent_id, session_id, kind, content, metadata, \
+pub(crate) const INSERT_COLUMNS: &str =
+    "id, tenant, user_id, agent_id, session_id, kind, content, metadata, \
      embedding_model, embedding, created_ms, updated_ms, expires_ms, version, content_hash";

@@ -7,11 +7,12 @@
 //! - `memories_fts`: an FTS5 index of `content` (porter stemming, Unicode folding, diacritics removed), kept in
 //!   step with `memories` by triggers in the same transaction.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::config::SyncMode;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE memories (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
@@ -51,7 +52,11 @@ CREATE TRIGGER memories_au AFTER UPDATE OF content ON memories BEGIN
     INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
     INSERT INTO memories_fts(rowid, content) VALUES (new.rowid, new.content);
 END;
-"#];
+"#,
+    r#"
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#,
+];
 
 /// Settings every connection gets.
 pub(crate) fn configure(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
@@ -84,6 +89,59 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// The error for a vector of another model than the store's.
+pub(crate) fn other_model(field: &str, got: &str, store: &str) -> memlane_core::Error {
+    memlane_core::Error::invalid(
+        field,
+        format!(
+            "this store's embeddings are from the model {store:?}, not {got:?}: to change the model, re-index the store \
+             (memlane reindex --model DIR) instead of mixing vectors"
+        ),
+    )
+}
+
+/// Records the embedding model of the store, or refuses `model` when the store holds vectors of another one.
+pub(crate) fn pin_model(conn: &mut Connection, model: &str) -> memlane_core::Result<()> {
+    use super::error::map;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(map)?;
+    let pinned: Option<String> = tx
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'embedding_model'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map)?;
+    let existing: Option<String> = match pinned {
+        Some(p) => Some(p),
+        None => tx
+            .query_row(
+                "SELECT embedding_model FROM memories WHERE embedding_model IS NOT NULL AND embedding_model <> ?1 LIMIT 1",
+                [model],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map)?,
+    };
+    if let Some(e) = existing.filter(|e| e != model) {
+        return Err(memlane_core::Error::invalid(
+            "embedder",
+            format!(
+                "this store's embeddings are from the model {e:?}; opening it with {model:?} would mix vectors of two \
+                 models: re-index it (memlane reindex --model DIR) or open it with the model it was built with"
+            ),
+        ));
+    }
+    tx.execute(
+        "INSERT OR IGNORE INTO settings (key, value) VALUES ('embedding_model', ?1)",
+        [model],
+    )
+    .map_err(map)?;
+    tx.commit().map_err(map)
 }
 
 /// The newest schema version this build knows.

@@ -33,7 +33,11 @@ impl Where {
     pub(crate) fn scope(&mut self, scope: &Scope) {
         let p = self.param(Value::Text(scope.tenant.clone()));
         self.and(&format!("m.tenant = {p}"));
-        for (col, v) in [("user_id", &scope.user), ("agent_id", &scope.agent), ("session_id", &scope.session)] {
+        for (col, v) in [
+            ("user_id", &scope.user),
+            ("agent_id", &scope.agent),
+            ("session_id", &scope.session),
+        ] {
             if let Some(v) = v {
                 let p = self.param(Value::Text(v.clone()));
                 self.and(&format!("m.{col} = {p}"));
@@ -91,7 +95,11 @@ impl Where {
             Field::Metadata(_) => ("m.metadata", false),
         };
         // `present AND cmp` is 0 when the column is NULL, and never NULL itself.
-        let present = if nullable { format!("{col} IS NOT NULL") } else { "1".into() };
+        let present = if nullable {
+            format!("{col} IS NOT NULL")
+        } else {
+            "1".into()
+        };
         let cmp = |w: &mut Self, op: &str, s: &Scalar| {
             let p = w.scalar(s);
             format!("({present} AND {col} {op} {p})")
@@ -110,10 +118,18 @@ impl Where {
                     let ps: Vec<String> = l.iter().map(|s| self.scalar(s)).collect();
                     format!("({present} AND {col} IN ({}))", ps.join(", "))
                 };
-                if matches!(pred, Predicate::Nin(_)) { format!("(NOT {inner})") } else { inner }
+                if matches!(pred, Predicate::Nin(_)) {
+                    format!("(NOT {inner})")
+                } else {
+                    inner
+                }
             }
             Predicate::Exists(b) => {
-                if *b { format!("({present})") } else { format!("(NOT ({present}))") }
+                if *b {
+                    format!("({present})")
+                } else {
+                    format!("(NOT ({present}))")
+                }
             }
             Predicate::Contains(s) => match s {
                 Scalar::Str(_) => {
@@ -144,7 +160,11 @@ impl Where {
         match pred {
             Predicate::Exists(b) => {
                 let present = format!("({ty} NOT IN ('', 'null'))");
-                if *b { present } else { format!("(NOT {present})") }
+                if *b {
+                    present
+                } else {
+                    format!("(NOT {present})")
+                }
             }
             Predicate::Eq(s) => self.json_cmp(&ty, &val, "=", s),
             Predicate::Gt(s) => self.json_cmp(&ty, &val, ">", s),
@@ -153,9 +173,14 @@ impl Where {
             Predicate::Lte(s) => self.json_cmp(&ty, &val, "<=", s),
             Predicate::Ne(s) => format!("(NOT {})", self.json_cmp(&ty, &val, "=", s)),
             Predicate::In(l) | Predicate::Nin(l) => {
-                let parts: Vec<String> = l.iter().map(|s| self.json_cmp(&ty, &val, "=", s)).collect();
+                let parts: Vec<String> =
+                    l.iter().map(|s| self.json_cmp(&ty, &val, "=", s)).collect();
                 let inner = join(parts, " OR ");
-                if matches!(pred, Predicate::Nin(_)) { format!("(NOT {inner})") } else { inner }
+                if matches!(pred, Predicate::Nin(_)) {
+                    format!("(NOT {inner})")
+                } else {
+                    inner
+                }
             }
             Predicate::Contains(s) => {
                 let elem = match s {

@@ -1,26 +1,31 @@
 //! Writes: each one SQLite transaction on the single writer connection, so a batch is all or nothing and
 //! version checks are atomic.
 
-use memlane_core::{
-    Added, Error, Memory, MemoryId, NewMemory, Result, Scope, Timestamp, Update,
-};
+use memlane_core::{Added, Error, Memory, MemoryId, NewMemory, Result, Scope, Timestamp, Update};
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 use super::error::{map, NAME};
 use super::read::query;
 use super::rows::{to_values, COLUMNS, INSERT_COLUMNS};
+use super::vectors::{self, Vectors};
 
 fn begin(conn: &mut Connection) -> Result<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map)
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map)
 }
 
 /// The stored row of `(tenant, id)`, expired or not, with its rowid.
 fn find(tx: &Connection, tenant: &str, id: MemoryId) -> Result<Option<(Memory, i64)>> {
     let sql = format!("SELECT {COLUMNS} FROM memories m WHERE m.tenant = ?1 AND m.id = ?2");
-    let mut rows = query(tx, &sql, vec![Value::Text(tenant.into()), Value::Text(id.to_string())], |row, m| {
-        Ok((m, row.get::<_, i64>(15)?))
-    })?;
+    let mut rows = query(
+        tx,
+        &sql,
+        vec![Value::Text(tenant.into()), Value::Text(id.to_string())],
+        |row, m| Ok((m, row.get::<_, i64>(15)?)),
+    )?;
     Ok(rows.pop())
 }
 
@@ -42,25 +47,38 @@ fn find_duplicate(tx: &Connection, m: &Memory, now: Timestamp) -> Result<Option<
     Ok(query(tx, &sql, params, |_, m| Ok(m))?.pop())
 }
 
-fn insert(tx: &Connection, m: &Memory) -> Result<()> {
+fn insert(tx: &Connection, m: &Memory) -> Result<i64> {
     let marks: Vec<String> = (1..=15).map(|i| format!("?{i}")).collect();
-    let sql = format!("INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({})", marks.join(", "));
+    let sql = format!(
+        "INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({})",
+        marks.join(", ")
+    );
     tx.prepare_cached(&sql)
         .and_then(|mut s| s.execute(params_from_iter(to_values(m))))
         .map_err(map)?;
-    Ok(())
+    Ok(tx.last_insert_rowid())
 }
 
 /// Adds a validated batch in one transaction.
-pub(crate) fn add(conn: &mut Connection, batch: Vec<NewMemory>, dedup: bool, now: Timestamp) -> Result<Vec<Added>> {
+pub(crate) fn add(
+    conn: &mut Connection,
+    vectors: &Vectors,
+    batch: Vec<NewMemory>,
+    dedup: bool,
+    now: Timestamp,
+) -> Result<Vec<Added>> {
     let tx = begin(conn)?;
     let mut out = Vec::with_capacity(batch.len());
+    let (mut gone, mut stored) = (Vec::new(), Vec::new());
     for new in batch {
         let m = new.into_memory(now);
         if let Some((old, rowid)) = find(&tx, &m.scope.tenant, m.id)? {
             if !old.is_expired(now) {
                 if old.content_hash == m.content_hash && old.scope == m.scope {
-                    out.push(Added { memory: old, created: false });
+                    out.push(Added {
+                        memory: old,
+                        created: false,
+                    });
                     continue;
                 }
                 return Err(Error::conflict(
@@ -68,23 +86,45 @@ pub(crate) fn add(conn: &mut Connection, batch: Vec<NewMemory>, dedup: bool, now
                     format!("memory {} exists with other content or scope", m.id),
                 ));
             }
-            tx.execute("DELETE FROM memories WHERE rowid = ?1", params![rowid]).map_err(map)?;
+            tx.execute("DELETE FROM memories WHERE rowid = ?1", params![rowid])
+                .map_err(map)?;
+            gone.push(rowid);
         }
         if dedup {
             if let Some(existing) = find_duplicate(&tx, &m, now)? {
-                out.push(Added { memory: existing, created: false });
+                out.push(Added {
+                    memory: existing,
+                    created: false,
+                });
                 continue;
             }
         }
-        insert(&tx, &m)?;
-        out.push(Added { memory: m, created: true });
+        let rowid = insert(&tx, &m)?;
+        if vectors::of(&m).is_some() {
+            stored.push((rowid, out.len()));
+        }
+        out.push(Added {
+            memory: m,
+            created: true,
+        });
     }
     tx.commit().map_err(map)?;
+    vectors.remove(&gone);
+    for (rowid, i) in stored {
+        vectors.set(rowid, vectors::of(&out[i].memory));
+    }
     Ok(out)
 }
 
 /// Applies a validated update, checking the version inside the transaction.
-pub(crate) fn update(conn: &mut Connection, tenant: &str, id: MemoryId, u: &Update, now: Timestamp) -> Result<Memory> {
+pub(crate) fn update(
+    conn: &mut Connection,
+    vectors: &Vectors,
+    tenant: &str,
+    id: MemoryId,
+    u: &Update,
+    now: Timestamp,
+) -> Result<Memory> {
     let tx = begin(conn)?;
     let (old, rowid) = find(&tx, tenant, id)?
         .filter(|(m, _)| !m.is_expired(now))
@@ -107,42 +147,66 @@ pub(crate) fn update(conn: &mut Connection, tenant: &str, id: MemoryId, u: &Upda
         .and_then(|mut s| s.execute(params_from_iter(values)))
         .map_err(map)?;
     tx.commit().map_err(map)?;
+    vectors.set(rowid, vectors::of(&next));
     Ok(next)
 }
 
 /// Deletes one memory; not found when absent or expired (an expired one is deleted all the same).
-pub(crate) fn delete(conn: &mut Connection, tenant: &str, id: MemoryId, now: Timestamp) -> Result<()> {
-    let expires: Option<Option<i64>> = conn
+pub(crate) fn delete(
+    conn: &mut Connection,
+    vectors: &Vectors,
+    tenant: &str,
+    id: MemoryId,
+    now: Timestamp,
+) -> Result<()> {
+    let deleted: Option<(i64, Option<i64>)> = conn
         .query_row(
-            "DELETE FROM memories WHERE tenant = ?1 AND id = ?2 RETURNING expires_ms",
+            "DELETE FROM memories WHERE tenant = ?1 AND id = ?2 RETURNING rowid, expires_ms",
             params![tenant, id.to_string()],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
         .map_err(map)?;
-    match expires {
+    if let Some((rowid, _)) = deleted {
+        vectors.remove(&[rowid]);
+    }
+    match deleted.map(|(_, e)| e) {
         Some(e) if e.is_none_or(|e| e > now.as_millis()) => Ok(()),
         _ => Err(Error::not_found(NAME, format!("memory {id}"))),
     }
 }
 
 /// Deletes every memory of a scope.
-pub(crate) fn forget(conn: &mut Connection, scope: &Scope) -> Result<u64> {
+pub(crate) fn forget(conn: &mut Connection, vectors: &Vectors, scope: &Scope) -> Result<u64> {
     let mut w = super::sql::Where::default();
     w.scope(scope);
-    let sql = format!("DELETE FROM memories AS m WHERE {}", w.sql);
-    let n = conn.execute(&sql, params_from_iter(w.params)).map_err(map)?;
-    Ok(n as u64)
+    let sql = format!("DELETE FROM memories AS m WHERE {} RETURNING rowid", w.sql);
+    let rowids = deleted_rowids(conn, &sql, w.params)?;
+    vectors.remove(&rowids);
+    Ok(rowids.len() as u64)
+}
+
+fn deleted_rowids(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map)?;
+    let rows = stmt
+        .query_map(params_from_iter(params), |r| r.get::<_, i64>(0))
+        .map_err(map)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map)
 }
 
 /// Deletes up to `batch` expired memories; returns how many.
-pub(crate) fn purge(conn: &mut Connection, now: Timestamp, batch: u32) -> Result<u64> {
-    let n = conn
-        .execute(
-            "DELETE FROM memories WHERE rowid IN \
-             (SELECT rowid FROM memories WHERE expires_ms IS NOT NULL AND expires_ms <= ?1 LIMIT ?2)",
-            params![now.as_millis(), batch],
-        )
-        .map_err(map)?;
-    Ok(n as u64)
+pub(crate) fn purge(
+    conn: &mut Connection,
+    vectors: &Vectors,
+    now: Timestamp,
+    batch: u32,
+) -> Result<u64> {
+    let rowids = deleted_rowids(
+        conn,
+        "DELETE FROM memories WHERE rowid IN \
+         (SELECT rowid FROM memories WHERE expires_ms IS NOT NULL AND expires_ms <= ?1 LIMIT ?2) RETURNING rowid",
+        vec![Value::Integer(now.as_millis()), Value::Integer(i64::from(batch))],
+    )?;
+    vectors.remove(&rowids);
+    Ok(rowids.len() as u64)
 }
