@@ -25,6 +25,8 @@ pub use memlane_core::*;
 mod factory;
 pub use factory::{available_schemes, open, open_with, OpenOptions};
 
+pub mod layers;
+
 #[cfg(feature = "memory")]
 pub mod memory;
 
