@@ -17,7 +17,9 @@ impl std::ops::Deref for InTempDir {
 
 async fn fresh() -> InTempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path())).await.expect("open embedded store");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.path()))
+        .await
+        .expect("open embedded store");
     InTempDir { store, _dir: dir }
 }
 
