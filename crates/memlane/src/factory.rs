@@ -29,6 +29,8 @@ fn enabled(feature: &str) -> bool {
     match feature {
         "embedded" => cfg!(feature = "embedded"),
         "memory" => cfg!(feature = "memory"),
+        "postgres" => cfg!(feature = "postgres"),
+        "redis" => cfg!(feature = "redis"),
         _ => false,
     }
 }
@@ -122,7 +124,7 @@ impl OpenOptions {
     }
 }
 
-/// Opens the store a URL names. See the [module docs](self) for the URLs.
+/// Opens the store a URL names. See the `factory` table in the crate docs for the URLs.
 pub async fn open(url: &str) -> Result<Arc<dyn MemoryStore>> {
     open_with(OpenOptions::parse(url)?).await
 }
@@ -135,6 +137,10 @@ pub async fn open_with(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
         "embedded" | "file" => crate::embedded::EmbeddedStore::open_with(&mut opts).await,
         #[cfg(feature = "memory")]
         "memory" => crate::memory::MemoryBackend::open_with(&mut opts),
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => crate::postgres::PostgresStore::open_with(&mut opts).await,
+        #[cfg(feature = "redis")]
+        "redis" | "rediss" => crate::redis::RedisStore::open_with(&mut opts).await,
         other => {
             let known = SCHEMES.iter().find(|(s, _)| *s == other);
             let available = available_schemes().join(", ");

@@ -32,3 +32,9 @@ pub mod memory;
 
 #[cfg(feature = "embedded")]
 pub mod embedded;
+
+#[cfg(feature = "redis")]
+pub mod redis;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;

@@ -59,11 +59,13 @@ fn cond() -> impl Strategy<Value = Filter> {
     )
         .prop_filter_map("typed", |(field, op, s, l, b)| {
             // Built-in fields take values of their own type (the parser enforces it).
-            let typed = |s: &Scalar| match (&field, s) {
-                (Field::Metadata(_), _) => true,
-                (Field::Version, Scalar::Num(_)) => true,
-                (Field::Content | Field::User, Scalar::Str(_)) => true,
-                _ => false,
+            let typed = |s: &Scalar| {
+                matches!(
+                    (&field, s),
+                    (Field::Metadata(_), _)
+                        | (Field::Version, Scalar::Num(_))
+                        | (Field::Content | Field::User, Scalar::Str(_))
+                )
             };
             let ordered = !matches!(s, Scalar::Bool(_));
             let pred = match op {
