@@ -9,7 +9,7 @@
 #   - runs initdb in $MEMLANE_CI_DIR/pg/data (trust authentication, loopback only) as the user `postgres` when run
 #     as root (initdb refuses root; the user is created if missing), and starts the server on a free loopback port
 #     (from 54329 up, or $MEMLANE_PG_PORT) with its socket in $MEMLANE_CI_DIR/pg;
-#   - installs pgvector (scripts/services/pgvector-build.sh: built once from Debian's source package, then cached);
+#   - installs pgvector (scripts/pgvector-build.sh: built once from Debian's source package, then cached);
 #   - creates two databases: `memlane_test` with the `vector` extension and `memlane_test_novector` without it;
 #   - appends to $MEMLANE_CI_ENV:
 #       MEMLANE_TEST_POSTGRES_URL           the database with pgvector
@@ -72,7 +72,7 @@ start() {
         id postgres >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
         chmod o+x "$MEMLANE_CI_DIR"
     fi
-    bash "$here/pgvector-build.sh" "$bin/pg_config"
+    bash "$here/../pgvector-build.sh" "$bin/pg_config"
 
     mkdir -p "$base"
     [[ $(id -u) -eq 0 ]] && chown postgres: "$base"

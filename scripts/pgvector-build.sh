@@ -2,7 +2,7 @@
 # Install pgvector (the `vector` extension) into a PostgreSQL installation, building it from Debian's own source
 # package when it is not installed yet. Called by scripts/services/postgres.sh; runs as root.
 #
-#   scripts/services/pgvector-build.sh PG_CONFIG
+#   scripts/pgvector-build.sh PG_CONFIG
 #
 # PG_CONFIG is the installation's pg_config (e.g. /usr/lib/postgresql/15/bin/pg_config).
 #
