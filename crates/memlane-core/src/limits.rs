@@ -77,7 +77,10 @@ impl Limits {
         }
         if let Some(e) = m.expires_at.or_else(|| m.ttl.map(|t| now.plus(t))) {
             if e >= Timestamp::MAX {
-                return Err(Error::invalid(format!("{field}.ttl"), "expires after the year 9999"));
+                return Err(Error::invalid(
+                    format!("{field}.ttl"),
+                    "expires after the year 9999",
+                ));
             }
         }
         if m.version == Some(0) {
@@ -132,7 +135,10 @@ impl Limits {
                 return Err(Error::invalid("expires_at", format!("{e} is in the past")));
             }
         }
-        let far = u.expires_at.flatten().or_else(|| u.ttl.map(|t| Timestamp::now().plus(t)));
+        let far = u
+            .expires_at
+            .flatten()
+            .or_else(|| u.ttl.map(|t| Timestamp::now().plus(t)));
         if far.is_some_and(|e| e >= Timestamp::MAX) {
             return Err(Error::invalid("ttl", "expires after the year 9999"));
         }

@@ -215,28 +215,29 @@ fn parse_field(name: &str) -> Result<Field, String> {
 
 fn scalar(v: &Value, field: &Field, at: &str, ordered: bool) -> Result<Scalar, Error> {
     let name = field.name();
-    let s =
-        match v {
-            Value::String(s) => Scalar::Str(s.clone()),
-            Value::Number(n) => match n.as_f64() {
-                Some(f) if f.is_finite() => Scalar::Num(f),
-                _ => return Err(Error::invalid(at, "the number is out of range")),
-            },
-            Value::Bool(b) if !ordered => Scalar::Bool(*b),
-            Value::Bool(_) => {
-                return Err(Error::invalid(
-                    at,
-                    "booleans cannot be ordered: use eq or ne",
-                ))
-            }
-            other => return Err(Error::invalid(
+    let s = match v {
+        Value::String(s) => Scalar::Str(s.clone()),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.is_finite() => Scalar::Num(f),
+            _ => return Err(Error::invalid(at, "the number is out of range")),
+        },
+        Value::Bool(b) if !ordered => Scalar::Bool(*b),
+        Value::Bool(_) => {
+            return Err(Error::invalid(
+                at,
+                "booleans cannot be ordered: use eq or ne",
+            ))
+        }
+        other => {
+            return Err(Error::invalid(
                 at,
                 format!(
                     "expected a string, number or boolean, got {} (test for absence with exists)",
                     type_name(other)
                 ),
-            )),
-        };
+            ))
+        }
+    };
     match (field.ty(), s) {
         (FieldType::Json, s) => Ok(s),
         (FieldType::Str, Scalar::Str(s)) => match field {

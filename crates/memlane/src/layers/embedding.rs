@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use memlane_core::{
-    AddOptions, Added, Capabilities, Embedder, Embedding, Error, Filter, ListQuery, Memory, MemoryId,
-    MemoryStore, NewMemory, Page, Result, Scope, Scored, SearchMode, SearchQuery, Update,
+    AddOptions, Added, Capabilities, Embedder, Embedding, Error, Filter, ListQuery, Memory,
+    MemoryId, MemoryStore, NewMemory, Page, Result, Scope, Scored, SearchMode, SearchQuery, Update,
 };
 
 /// Wraps a store so that every memory added (or whose content changes) without an embedding gets one from the
@@ -67,9 +67,21 @@ impl<S: MemoryStore> EmbeddingLayer<S> {
             embedder.embed(&refs)
         })
         .await
-        .map_err(|e| Error::internal("embedder", format!("embedding task failed: {e}"), Some(Box::new(e))))??;
+        .map_err(|e| {
+            Error::internal(
+                "embedder",
+                format!("embedding task failed: {e}"),
+                Some(Box::new(e)),
+            )
+        })??;
         let model = self.embedder.model().to_owned();
-        Ok(vectors.into_iter().map(|vector| Embedding { model: model.clone(), vector }).collect())
+        Ok(vectors
+            .into_iter()
+            .map(|vector| Embedding {
+                model: model.clone(),
+                vector,
+            })
+            .collect())
     }
 
     fn check_model(&self, field: &str, e: &Embedding) -> Result<()> {
@@ -109,7 +121,9 @@ impl<S: MemoryStore> MemoryStore for EmbeddingLayer<S> {
             }
         }
         // Check sizes before spending model time on an input that will be refused.
-        self.capabilities().limits.check_batch(&batch, memlane_core::Timestamp::now())?;
+        self.capabilities()
+            .limits
+            .check_batch(&batch, memlane_core::Timestamp::now())?;
         let texts = todo.iter().map(|&i| batch[i].content.clone()).collect();
         for (i, e) in todo.into_iter().zip(self.embed(texts).await?) {
             batch[i].embedding = Some(e);
