@@ -25,14 +25,16 @@ const SCHEMES: &[(&str, &str)] = &[
     ("vector", "vector"),
 ];
 
+/// The cargo features of backends, and whether this build has each.
+const FEATURES: &[(&str, bool)] = &[
+    ("embedded", cfg!(feature = "embedded")),
+    ("memory", cfg!(feature = "memory")),
+    ("postgres", cfg!(feature = "postgres")),
+    ("redis", cfg!(feature = "redis")),
+];
+
 fn enabled(feature: &str) -> bool {
-    match feature {
-        "embedded" => cfg!(feature = "embedded"),
-        "memory" => cfg!(feature = "memory"),
-        "postgres" => cfg!(feature = "postgres"),
-        "redis" => cfg!(feature = "redis"),
-        _ => false,
-    }
+    FEATURES.iter().any(|(f, on)| *f == feature && *on)
 }
 
 /// The URL schemes this build can open (a plain path is always the embedded store, when enabled).
