@@ -54,7 +54,7 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test"
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 
 step "fuzz the filter parser"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
