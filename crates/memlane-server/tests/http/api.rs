@@ -136,8 +136,10 @@ async fn full_flow() {
             json!({"text": "dark", "mode": "semantic"}),
         )
         .await;
-    assert_eq!(semantic.status, StatusCode::NOT_IMPLEMENTED);
-    assert_eq!(semantic.code(), "unsupported");
+    // The embedded store searches by meaning with a query vector; this server has no embedder to make one.
+    assert_eq!(semantic.status, StatusCode::BAD_REQUEST, "{}", semantic.text);
+    assert_eq!(semantic.code(), "invalid_input");
+    assert!(semantic.text.contains("embedding"), "{}", semantic.text);
 
     // Count.
     let all = s.post("/v1/count", KEY_A, json!({})).await;
