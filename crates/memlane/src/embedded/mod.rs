@@ -1,10 +1,11 @@
 //! The embedded store, memlane's default: one local directory, no server.
 //!
-//! It keeps memories in SQLite (`memlane.db` in the directory, WAL mode) with an FTS5 index for keyword search
-//! (BM25, porter stemming). Why SQLite: the most deployed, most tested embedded database there is, ACID with a
-//! write-ahead log (an acknowledged write survives `kill -9`, and power loss with `sync=full`), many concurrent
-//! readers beside one writer, JSON functions that run metadata filters in the engine, and full-text search in the
-//! same transaction as the row, so the index can never disagree with the data.
+//! It keeps memories in SQLite (`memlane.db` in the directory, WAL mode), and beside it in RAM their vectors and a
+//! text index for keyword and hybrid search (BM25 over the query's scope, Snowball stemming, session context and
+//! time expressions: see `text`), both kept in step by the writer after each commit and rebuilt from the database at
+//! open. Why SQLite: the most deployed, most tested embedded database there is, ACID with a write-ahead log (an
+//! acknowledged write survives `kill -9`, and power loss with `sync=full`), many concurrent readers beside one
+//! writer, and JSON functions that run metadata filters in the engine.
 //!
 //! Concurrency: writes go through one connection, one transaction each (a batch is all or nothing); reads use a
 //! pool of connections and never wait for writes. Expired memories are never returned, and a background task
@@ -28,6 +29,7 @@ mod rows;
 mod schema;
 mod search;
 mod sql;
+mod text;
 mod vectors;
 mod write;
 
@@ -53,6 +55,7 @@ pub struct EmbeddedStore {
 struct Inner {
     config: EmbeddedConfig,
     vectors: vectors::Vectors,
+    text: text::TextIndex,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
 }
@@ -152,6 +155,7 @@ impl Inner {
             schema::pin_model(&mut writer, model)?;
         }
         let vectors = vectors::Vectors::load(&writer)?;
+        let text = text::TextIndex::load(&writer)?;
         let sync = config.sync;
         let manager =
             SqliteConnectionManager::file(&file).with_init(move |c| schema::configure(c, sync));
@@ -164,9 +168,18 @@ impl Inner {
         Ok(Inner {
             config,
             vectors,
+            text,
             writer: Mutex::new(writer),
             readers,
         })
+    }
+
+    /// What the writer keeps in step after each commit.
+    fn ram(&self) -> write::Ram<'_> {
+        write::Ram {
+            vectors: &self.vectors,
+            text: &self.text,
+        }
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
@@ -186,7 +199,7 @@ async fn purge_loop(inner: std::sync::Weak<Inner>, every: std::time::Duration) {
         let res = tokio::task::spawn_blocking(move || {
             let mut total = 0;
             loop {
-                let n = inner.write(|c| write::purge(c, &inner.vectors, Timestamp::now(), 1000))?;
+                let n = inner.write(|c| write::purge(c, &inner.ram(), Timestamp::now(), 1000))?;
                 total += n;
                 if n < 1000 {
                     return Ok::<_, Error>(total);
@@ -239,7 +252,7 @@ impl MemoryStore for EmbeddedStore {
         }
         let dedup = opts.dedup.unwrap_or(self.inner.config.dedup);
         let inner = self.inner.clone();
-        self.write(move |c| write::add(c, &inner.vectors, batch, dedup, now))
+        self.write(move |c| write::add(c, &inner.ram(), batch, dedup, now))
             .await
     }
 
@@ -259,16 +272,14 @@ impl MemoryStore for EmbeddedStore {
         self.inner.config.limits.check_update(&update)?;
         let tenant = tenant.to_owned();
         let inner = self.inner.clone();
-        self.write(move |c| {
-            write::update(c, &inner.vectors, &tenant, id, &update, Timestamp::now())
-        })
-        .await
+        self.write(move |c| write::update(c, &inner.ram(), &tenant, id, &update, Timestamp::now()))
+            .await
     }
 
     async fn delete(&self, tenant: &str, id: MemoryId) -> Result<()> {
         let tenant = tenant.to_owned();
         let inner = self.inner.clone();
-        self.write(move |c| write::delete(c, &inner.vectors, &tenant, id, Timestamp::now()))
+        self.write(move |c| write::delete(c, &inner.ram(), &tenant, id, Timestamp::now()))
             .await
     }
 
@@ -276,7 +287,7 @@ impl MemoryStore for EmbeddedStore {
         scope.validate()?;
         let scope = scope.clone();
         let inner = self.inner.clone();
-        self.write(move |c| write::forget(c, &inner.vectors, &scope))
+        self.write(move |c| write::forget(c, &inner.ram(), &scope))
             .await
     }
 
@@ -300,9 +311,11 @@ impl MemoryStore for EmbeddedStore {
         self.read(move |c| {
             let now = Timestamp::now();
             match query.mode {
-                SearchMode::Keyword => read::keyword(c, &query, now),
-                SearchMode::Semantic => search::semantic(c, &inner.vectors, &query, now),
-                SearchMode::Hybrid => search::hybrid(c, &inner.vectors, &query, now),
+                SearchMode::Keyword => read::keyword(c, &inner.text, &query, now),
+                SearchMode::Semantic => {
+                    search::semantic(c, &inner.vectors, &inner.text, &query, now)
+                }
+                SearchMode::Hybrid => search::hybrid(c, &inner.vectors, &inner.text, &query, now),
             }
         })
         .await
@@ -322,7 +335,7 @@ impl MemoryStore for EmbeddedStore {
 
     async fn purge_expired(&self) -> Result<u64> {
         let inner = self.inner.clone();
-        self.write(move |c| write::purge(c, &inner.vectors, Timestamp::now(), u32::MAX))
+        self.write(move |c| write::purge(c, &inner.ram(), Timestamp::now(), u32::MAX))
             .await
     }
 }

@@ -1,14 +1,19 @@
-//! Reads: get, list, count and keyword search, each one SQL statement.
+//! Reads: get, list and count, each one SQL statement; keyword search, scored in RAM by the text index.
 
 use memlane_core::{
     Filter, ListQuery, Memory, MemoryId, Page, Result, Scope, Scored, SearchQuery, Timestamp,
 };
+use std::collections::HashSet;
+
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
 use super::error::map;
 use super::rows::{from_row, COLUMNS};
+use super::search::fetch;
 use super::sql::Where;
+use super::text::tokenize::query_terms;
+use super::text::{bm25, prefer_periods, top, when, with_context, TextIndex, MAX_QUERY_TERMS};
 
 /// Runs a query selecting [`COLUMNS`] (plus any extra columns read by `extra`) and decodes every row.
 pub(crate) fn query<T>(
@@ -106,84 +111,95 @@ pub(crate) fn count(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// The FTS5 query for free text: each word quoted (so no FTS syntax gets through), any of them may match.
-/// `None` when the text has no words.
-pub(crate) fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(64)
-        .map(|w| format!("\"{w}\""))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" OR "))
-}
-
-/// BM25 (as FTS5 computes it, lower is better) mapped to [0, 1): `s / (1 + s)` with `s = -bm25`.
-/// Independent of the other results, so one threshold means the same thing on every query.
-pub(crate) fn normalize_bm25(bm25: f64) -> f32 {
-    let s = (-bm25).max(0.0);
-    (s / (1.0 + s)) as f32
-}
-
-/// The FTS join, scope, expiry and filter of a keyword query, and the `LIMIT` parameter last; `None` when the
-/// text has no words. The SQL it goes into selects from `memories_fts JOIN memories m`.
-fn keyword_where(q: &SearchQuery, limit: usize, now: Timestamp) -> Option<Where> {
-    let fts = fts_query(&q.text)?;
-    let mut w = Where::default();
-    w.params.push(Value::Text(fts));
-    w.and("memories_fts MATCH ?1");
-    w.scope(&q.scope);
-    w.live(now);
-    if let Some(f) = &q.filter {
-        w.filter(f);
+/// The rowids among `rowids` whose memories pass `filter` (scope and expiry are checked in RAM before).
+fn passing(conn: &Connection, rowids: &[i64], filter: &Filter) -> Result<HashSet<i64>> {
+    let mut out = HashSet::new();
+    for chunk in rowids.chunks(CHECK_CHUNK) {
+        let mut w = Where::default();
+        w.params.extend(chunk.iter().map(|r| Value::Integer(*r)));
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        w.and(&format!("m.rowid IN ({})", marks.join(", ")));
+        w.filter(filter);
+        let sql = format!("SELECT m.rowid FROM memories m WHERE {}", w.sql);
+        let mut stmt = conn.prepare_cached(&sql).map_err(map)?;
+        let rows = stmt
+            .query_map(params_from_iter(w.params), |r| r.get::<_, i64>(0))
+            .map_err(map)?;
+        for r in rows {
+            out.insert(r.map_err(map)?);
+        }
     }
-    w.params
-        .push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-    Some(w)
+    Ok(out)
 }
 
-fn keyword_sql(select: &str, w: &Where) -> String {
-    format!(
-        "SELECT {select}, bm25(memories_fts) AS rank FROM memories_fts \
-         JOIN memories m ON m.rowid = memories_fts.rowid WHERE {} ORDER BY rank LIMIT ?{}",
-        w.sql,
-        w.params.len()
-    )
-}
-
-/// The best `limit` keyword matches of `q` as (rowid, BM25 score `s = -bm25`, >= 0), best first.
-pub(crate) fn keyword_rows(
+/// Every live rowid of the query's scope passing its filter (the exact SQL path).
+pub(crate) fn filtered_rows(
     conn: &Connection,
     q: &SearchQuery,
-    limit: usize,
     now: Timestamp,
-) -> Result<Vec<(i64, f32)>> {
-    let Some(w) = keyword_where(q, limit, now) else {
-        return Ok(Vec::new());
-    };
-    let mut stmt = conn
-        .prepare_cached(&keyword_sql("m.rowid", &w))
-        .map_err(map)?;
+) -> Result<Vec<i64>> {
+    let w = scoped(&q.scope, q.filter.as_ref(), now);
+    let sql = format!("SELECT m.rowid FROM memories m WHERE {}", w.sql);
+    let mut stmt = conn.prepare_cached(&sql).map_err(map)?;
     let rows = stmt
-        .query_map(params_from_iter(w.params), |r| {
-            Ok((r.get::<_, i64>(0)?, (-r.get::<_, f64>(1)?).max(0.0) as f32))
-        })
+        .query_map(params_from_iter(w.params), |r| r.get::<_, i64>(0))
         .map_err(map)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map)
 }
 
-/// Keyword search ranked by BM25.
-pub(crate) fn keyword(conn: &Connection, q: &SearchQuery, now: Timestamp) -> Result<Vec<Scored>> {
-    let Some(w) = keyword_where(q, q.limit, now) else {
-        return Ok(Vec::new());
-    };
-    let hits = query(conn, &keyword_sql(COLUMNS, &w), w.params, |row, memory| {
-        let rank: f64 = row.get(16)?;
-        Ok(Scored {
-            memory,
-            score: normalize_bm25(rank),
-        })
-    })?;
+/// Candidates checked against a filter per SQL statement.
+const CHECK_CHUNK: usize = 500;
+/// With a filter, the best this many keyword matches are checked in SQL; when fewer than `limit` pass, the exact
+/// path (every row of the scope passing the filter, from SQL) takes over.
+const CHECK_MAX: usize = 2000;
+
+/// Keyword search: BM25 over the scope in RAM with session context and the query's periods (see
+/// [`super::text`]), scores in [0, 1); a metadata filter is checked in SQL on the best matches.
+pub(crate) fn keyword(
+    conn: &Connection,
+    text: &TextIndex,
+    q: &SearchQuery,
+    now: Timestamp,
+) -> Result<Vec<Scored>> {
+    let terms = query_terms(&q.text, MAX_QUERY_TERMS);
+    let periods = when::periods(&q.text);
+    let now_ms = now.as_millis();
     let min = q.min_score.unwrap_or(0.0);
-    Ok(hits.into_iter().filter(|s| s.score >= min).collect())
+    let ranked: Vec<(i64, f32)> = {
+        let ix = text.read();
+        let Some(key) = ix.scope_key(&q.scope) else {
+            return Ok(Vec::new());
+        };
+        let scores = bm25::score(&ix, &terms, &key, now_ms);
+        let mut ranked: Vec<(u32, f32)> = scores
+            .matched
+            .iter()
+            .map(|&s| (s, with_context(&ix, s, now_ms, |x| scores.get(x))))
+            .collect();
+        prefer_periods(&ix, &periods, &mut ranked);
+        ranked
+            .into_iter()
+            .filter(|(_, s)| *s >= min)
+            .map(|(s, score)| (ix.rowid[s as usize], score))
+            .collect()
+    };
+    let Some(filter) = &q.filter else {
+        return fetch(conn, &top(ranked, q.limit));
+    };
+    let total = ranked.len();
+    let best = top(ranked.clone(), CHECK_MAX);
+    let mut kept = Vec::with_capacity(q.limit);
+    for chunk in best.chunks((4 * q.limit).max(100)) {
+        let rowids: Vec<i64> = chunk.iter().map(|(r, _)| *r).collect();
+        let ok = passing(conn, &rowids, filter)?;
+        kept.extend(chunk.iter().filter(|(r, _)| ok.contains(r)).copied());
+        if kept.len() >= q.limit {
+            break;
+        }
+    }
+    if kept.len() < q.limit && total > best.len() {
+        let ok: HashSet<i64> = filtered_rows(conn, q, now)?.into_iter().collect();
+        kept = ranked.into_iter().filter(|(r, _)| ok.contains(r)).collect();
+    }
+    fetch(conn, &top(kept, q.limit))
 }

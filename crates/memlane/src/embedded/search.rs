@@ -1,29 +1,32 @@
-//! Semantic and hybrid search over the vectors in RAM ([`super::vectors`]).
+//! Semantic and hybrid search over the vectors ([`super::vectors`]) and the text index ([`super::text`]) in RAM.
 //!
-//! - **semantic**: SQL selects the rowids that pass scope, expiry and filter; each of their vectors of the query's
-//!   model is scored by cosine similarity (exact, recall 1.0); the score is the cosine clamped to [0, 1].
-//! - **hybrid**: a convex combination `alpha * semantic + (1 - alpha) * keyword` over the union of the best
-//!   `candidates` of each (`alpha` 0.5, candidates `max(5 * limit, 50)`), where semantic is the clamped cosine and
-//!   keyword is the BM25 score divided by the best BM25 score of the query's candidates (relative score fusion:
-//!   BM25's scale varies with the corpus, so it is made relative per query; a memory outside the keyword
-//!   candidates counts 0 on that side). Scores stay in [0, 1].
+//! - **semantic**: the rowids that pass scope and expiry come from the text index in RAM (from SQL when there is a
+//!   metadata filter); each of their vectors of the query's model is scored by cosine similarity (exact, recall
+//!   1.0); the score is the cosine clamped to [0, 1].
+//! - **hybrid**: over the union of the best `candidates` of each side (`max(5 * limit, 50)`) and their session
+//!   neighbours, `fused = alpha * semantic + (1 - alpha) * keyword` (`alpha` = [`HYBRID_ALPHA`]), where semantic is
+//!   the clamped cosine and keyword the BM25 score divided by the best BM25 score among the query's keyword
+//!   candidates (relative score fusion: it puts both sides on the same [0, 1] scale for each query; a memory with
+//!   none of the words counts 0 on that side). The fused score is then read with session context and the query's
+//!   periods as in keyword search (see [`super::text`]). Scores stay in [0, 1].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use memlane_core::{Error, Result, Scored, SearchQuery, Timestamp};
+use memlane_core::{Embedding, Error, Result, Scored, SearchQuery, Timestamp};
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::Connection;
 
-use super::error::map;
-use super::read::{keyword_rows, query};
+use super::read::{filtered_rows, query};
 use super::rows::COLUMNS;
-use super::sql::Where;
+use super::text::index::NO_SLOT;
+use super::text::tokenize::query_terms;
+use super::text::{bm25, prefer_periods, top, when, with_context, TextIndex, MAX_QUERY_TERMS};
 use super::vectors::Vectors;
 
 /// The weight of the semantic side in hybrid scores.
 pub(crate) const HYBRID_ALPHA: f32 = 0.5;
 
-fn query_embedding(q: &SearchQuery) -> Result<&memlane_core::Embedding> {
+fn query_embedding(q: &SearchQuery) -> Result<&Embedding> {
     q.embedding.as_ref().ok_or_else(|| {
         Error::invalid(
             "embedding",
@@ -35,35 +38,24 @@ fn query_embedding(q: &SearchQuery) -> Result<&memlane_core::Embedding> {
     })
 }
 
-/// Every live rowid of the query's scope passing its filter, scored by cosine similarity, best first.
-fn scored(
+/// The live rowids of the query's scope passing its filter: in RAM without a filter, from SQL with one.
+fn candidates(
     conn: &Connection,
-    vectors: &Vectors,
+    text: &TextIndex,
     q: &SearchQuery,
     now: Timestamp,
-) -> Result<Vec<(i64, f32)>> {
-    let e = query_embedding(q)?;
-    let mut w = Where::default();
-    w.scope(&q.scope);
-    w.live(now);
-    if let Some(f) = &q.filter {
-        w.filter(f);
+) -> Result<Option<Vec<i64>>> {
+    if q.filter.is_some() {
+        return filtered_rows(conn, q, now).map(Some);
     }
-    w.and("m.embedding IS NOT NULL");
-    let sql = format!("SELECT m.rowid FROM memories m WHERE {}", w.sql);
-    let mut stmt = conn.prepare_cached(&sql).map_err(map)?;
-    let rowids = stmt
-        .query_map(params_from_iter(w.params), |r| r.get::<_, i64>(0))
-        .map_err(map)?
-        .collect::<rusqlite::Result<Vec<i64>>>()
-        .map_err(map)?;
-    let mut hits = vectors.score(&e.model, &e.vector, &rowids);
-    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(hits)
+    let ix = text.read();
+    Ok(ix
+        .scope_key(&q.scope)
+        .map(|key| ix.rows_in(&key, now.as_millis())))
 }
 
 /// The memories of `ranked` rowids, in that order, with their scores.
-fn fetch(conn: &Connection, ranked: &[(i64, f32)]) -> Result<Vec<Scored>> {
+pub(crate) fn fetch(conn: &Connection, ranked: &[(i64, f32)]) -> Result<Vec<Scored>> {
     if ranked.is_empty() {
         return Ok(Vec::new());
     }
@@ -88,21 +80,28 @@ fn fetch(conn: &Connection, ranked: &[(i64, f32)]) -> Result<Vec<Scored>> {
         .collect())
 }
 
-fn finish(mut ranked: Vec<(i64, f32)>, q: &SearchQuery) -> Vec<(i64, f32)> {
+fn finish(ranked: Vec<(i64, f32)>, q: &SearchQuery) -> Vec<(i64, f32)> {
     let min = q.min_score.unwrap_or(0.0);
-    ranked.retain(|(_, s)| s.clamp(0.0, 1.0) >= min);
-    ranked.truncate(q.limit);
-    ranked
+    let kept = ranked
+        .into_iter()
+        .filter(|(_, s)| s.clamp(0.0, 1.0) >= min)
+        .collect();
+    top(kept, q.limit)
 }
 
 /// Semantic search.
 pub(crate) fn semantic(
     conn: &Connection,
     vectors: &Vectors,
+    text: &TextIndex,
     q: &SearchQuery,
     now: Timestamp,
 ) -> Result<Vec<Scored>> {
-    let hits = scored(conn, vectors, q, now)?;
+    let e = query_embedding(q)?;
+    let Some(rows) = candidates(conn, text, q, now)? else {
+        return Ok(Vec::new());
+    };
+    let hits = vectors.score(&e.model, &e.vector, &rows);
     fetch(conn, &finish(hits, q))
 }
 
@@ -110,30 +109,79 @@ pub(crate) fn semantic(
 pub(crate) fn hybrid(
     conn: &Connection,
     vectors: &Vectors,
+    text: &TextIndex,
     q: &SearchQuery,
     now: Timestamp,
 ) -> Result<Vec<Scored>> {
-    let candidates = (q.limit * 5).max(50);
-    let sem = scored(conn, vectors, q, now)?;
-    let kw_rows = keyword_rows(conn, q, candidates, now)?;
-    let best = kw_rows.iter().map(|(_, s)| *s).fold(0.0f32, f32::max);
-    let kw: HashMap<i64, f32> = kw_rows
-        .into_iter()
-        .map(|(r, s)| (r, if best > 0.0 { s / best } else { 0.0 }))
-        .collect();
-    let sem_score: HashMap<i64, f32> = sem.iter().copied().collect();
-    let mut pool: Vec<i64> = sem.iter().take(candidates).map(|(r, _)| *r).collect();
-    pool.extend(kw.keys().copied());
-    pool.sort_unstable();
-    pool.dedup();
-    let mut fused: Vec<(i64, f32)> = pool
-        .into_iter()
-        .map(|r| {
-            let s = sem_score.get(&r).copied().unwrap_or(0.0).max(0.0);
-            let k = kw.get(&r).copied().unwrap_or(0.0);
-            (r, HYBRID_ALPHA * s + (1.0 - HYBRID_ALPHA) * k)
-        })
-        .collect();
-    fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let e = query_embedding(q)?;
+    let Some(rows) = candidates(conn, text, q, now)? else {
+        return Ok(Vec::new());
+    };
+    let n = (q.limit * 5).max(50);
+    let now_ms = now.as_millis();
+    let terms = query_terms(&q.text, MAX_QUERY_TERMS);
+    let periods = when::periods(&q.text);
+    let allowed: Option<HashSet<i64>> = q.filter.as_ref().map(|_| rows.iter().copied().collect());
+    let sem_best = top(vectors.score(&e.model, &e.vector, &rows), n);
+    let fused: Vec<(i64, f32)> = {
+        let ix = text.read();
+        let Some(key) = ix.scope_key(&q.scope) else {
+            return Ok(Vec::new());
+        };
+        let kw = bm25::score(&ix, &terms, &key, now_ms);
+        let ok = |r: i64| allowed.as_ref().is_none_or(|a| a.contains(&r));
+        let kw_best = top(
+            kw.matched
+                .iter()
+                .filter(|s| ok(ix.rowid[**s as usize]))
+                .map(|s| (*s, kw.get(*s)))
+                .collect(),
+            n,
+        );
+        let best = kw_best.first().map_or(0.0, |(_, s)| *s);
+        let mut pool: Vec<u32> = sem_best.iter().filter_map(|(r, _)| ix.slot(*r)).collect();
+        pool.extend(kw_best.iter().map(|(s, _)| *s));
+        let seeds = pool.len();
+        for i in 0..seeds {
+            for nb in ix.neighbours(pool[i], now_ms) {
+                if nb != NO_SLOT && ok(ix.rowid[nb as usize]) {
+                    pool.push(nb);
+                }
+            }
+        }
+        pool.sort_unstable();
+        pool.dedup();
+        // Cosines of the pool, and of the neighbours read as context (which a filter may have left out).
+        let mut cosine: HashMap<i64, f32> = sem_best.into_iter().collect();
+        let mut missing: Vec<i64> = Vec::new();
+        for &s in &pool {
+            for x in std::iter::once(s).chain(ix.neighbours(s, now_ms)) {
+                if x != NO_SLOT && !cosine.contains_key(&ix.rowid[x as usize]) {
+                    missing.push(ix.rowid[x as usize]);
+                }
+            }
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        cosine.extend(vectors.score(&e.model, &e.vector, &missing));
+        let score = |s: u32| {
+            let cos = cosine.get(&ix.rowid[s as usize]).copied().unwrap_or(0.0);
+            let k = if best > 0.0 {
+                (kw.get(s) / best).min(1.0)
+            } else {
+                0.0
+            };
+            HYBRID_ALPHA * cos.max(0.0) + (1.0 - HYBRID_ALPHA) * k
+        };
+        let mut ranked: Vec<(u32, f32)> = pool
+            .iter()
+            .map(|&s| (s, with_context(&ix, s, now_ms, score)))
+            .collect();
+        prefer_periods(&ix, &periods, &mut ranked);
+        ranked
+            .into_iter()
+            .map(|(s, f)| (ix.rowid[s as usize], f))
+            .collect()
+    };
     fetch(conn, &finish(fused, q))
 }

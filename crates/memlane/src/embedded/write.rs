@@ -10,7 +10,14 @@ use rusqlite::{
 use super::error::{map, NAME};
 use super::read::query;
 use super::rows::{to_values, COLUMNS, INSERT_COLUMNS};
+use super::text::TextIndex;
 use super::vectors::{self, Vectors};
+
+/// What lives in RAM beside the database, kept in step by the writer after each commit.
+pub(crate) struct Ram<'a> {
+    pub(crate) vectors: &'a Vectors,
+    pub(crate) text: &'a TextIndex,
+}
 
 fn begin(conn: &mut Connection) -> Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
@@ -62,7 +69,7 @@ fn insert(tx: &Connection, m: &Memory) -> Result<i64> {
 /// Adds a validated batch in one transaction.
 pub(crate) fn add(
     conn: &mut Connection,
-    vectors: &Vectors,
+    ram: &Ram<'_>,
     batch: Vec<NewMemory>,
     dedup: bool,
     now: Timestamp,
@@ -100,26 +107,28 @@ pub(crate) fn add(
             }
         }
         let rowid = insert(&tx, &m)?;
-        if vectors::of(&m).is_some() {
-            stored.push((rowid, out.len()));
-        }
+        stored.push((rowid, out.len()));
         out.push(Added {
             memory: m,
             created: true,
         });
     }
     tx.commit().map_err(map)?;
-    vectors.remove(&gone);
-    for (rowid, i) in stored {
-        vectors.set(rowid, vectors::of(&out[i].memory));
+    ram.vectors.remove(&gone);
+    for (rowid, i) in &stored {
+        if let Some(e) = vectors::of(&out[*i].memory) {
+            ram.vectors.set(*rowid, Some(e));
+        }
     }
+    let texts: Vec<(i64, &Memory)> = stored.iter().map(|(r, i)| (*r, &out[*i].memory)).collect();
+    ram.text.apply(&gone, &texts);
     Ok(out)
 }
 
 /// Applies a validated update, checking the version inside the transaction.
 pub(crate) fn update(
     conn: &mut Connection,
-    vectors: &Vectors,
+    ram: &Ram<'_>,
     tenant: &str,
     id: MemoryId,
     u: &Update,
@@ -147,14 +156,15 @@ pub(crate) fn update(
         .and_then(|mut s| s.execute(params_from_iter(values)))
         .map_err(map)?;
     tx.commit().map_err(map)?;
-    vectors.set(rowid, vectors::of(&next));
+    ram.vectors.set(rowid, vectors::of(&next));
+    ram.text.apply(&[], &[(rowid, &next)]);
     Ok(next)
 }
 
 /// Deletes one memory; not found when absent or expired (an expired one is deleted all the same).
 pub(crate) fn delete(
     conn: &mut Connection,
-    vectors: &Vectors,
+    ram: &Ram<'_>,
     tenant: &str,
     id: MemoryId,
     now: Timestamp,
@@ -168,7 +178,8 @@ pub(crate) fn delete(
         .optional()
         .map_err(map)?;
     if let Some((rowid, _)) = deleted {
-        vectors.remove(&[rowid]);
+        ram.vectors.remove(&[rowid]);
+        ram.text.remove(&[rowid]);
     }
     match deleted.map(|(_, e)| e) {
         Some(e) if e.is_none_or(|e| e > now.as_millis()) => Ok(()),
@@ -177,12 +188,13 @@ pub(crate) fn delete(
 }
 
 /// Deletes every memory of a scope.
-pub(crate) fn forget(conn: &mut Connection, vectors: &Vectors, scope: &Scope) -> Result<u64> {
+pub(crate) fn forget(conn: &mut Connection, ram: &Ram<'_>, scope: &Scope) -> Result<u64> {
     let mut w = super::sql::Where::default();
     w.scope(scope);
     let sql = format!("DELETE FROM memories AS m WHERE {} RETURNING rowid", w.sql);
     let rowids = deleted_rowids(conn, &sql, w.params)?;
-    vectors.remove(&rowids);
+    ram.vectors.remove(&rowids);
+    ram.text.remove(&rowids);
     Ok(rowids.len() as u64)
 }
 
@@ -197,7 +209,7 @@ fn deleted_rowids(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<Ve
 /// Deletes up to `batch` expired memories; returns how many.
 pub(crate) fn purge(
     conn: &mut Connection,
-    vectors: &Vectors,
+    ram: &Ram<'_>,
     now: Timestamp,
     batch: u32,
 ) -> Result<u64> {
@@ -207,6 +219,7 @@ pub(crate) fn purge(
          (SELECT rowid FROM memories WHERE expires_ms IS NOT NULL AND expires_ms <= ?1 LIMIT ?2) RETURNING rowid",
         vec![Value::Integer(now.as_millis()), Value::Integer(i64::from(batch))],
     )?;
-    vectors.remove(&rowids);
+    ram.vectors.remove(&rowids);
+    ram.text.remove(&rowids);
     Ok(rowids.len() as u64)
 }
