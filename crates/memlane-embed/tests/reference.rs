@@ -1,0 +1,211 @@
+//! all-MiniLM-L6-v2 against sentence-transformers' own vectors of the same model
+//! (`shared/data/minilm-reference.json`): cosine similarity >= 0.9999 for every text, one at a time and as one
+//! batch.
+//!
+//! The model is found through `MEMLANE_MODEL_DIR` or the default directory; when it is missing these tests fail
+//! and say how to fetch it. The reference file is found through `MEMLANE_SHARED_DIR`, else the `shared/` directory
+//! next to the repository.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use memlane_core::Embedder;
+use memlane_embed::{default_model_dir, MiniLm, DIMENSION, MODEL_NAME};
+use serde::Deserialize;
+
+const MIN_COSINE: f64 = 0.9999;
+
+#[derive(Deserialize)]
+struct Reference {
+    items: Vec<Item>,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    text: String,
+    embedding: Vec<f32>,
+}
+
+fn shared_dir() -> PathBuf {
+    match std::env::var_os("MEMLANE_SHARED_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")),
+    }
+}
+
+fn reference() -> Reference {
+    let path = shared_dir().join("data/minilm-reference.json");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} (set MEMLANE_SHARED_DIR): {e}",
+            path.display()
+        )
+    });
+    let reference: Reference =
+        serde_json::from_slice(&bytes).expect("minilm-reference.json parses");
+    assert_eq!(reference.items.len(), 16, "the reference has 16 texts");
+    reference
+}
+
+fn model() -> &'static MiniLm {
+    static MODEL: OnceLock<MiniLm> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = default_model_dir();
+        MiniLm::load(&dir).unwrap_or_else(|e| {
+            panic!(
+                "cannot load {MODEL_NAME} from {}: {e}\nfetch it first: scripts/fetch-model.sh {}",
+                dir.display(),
+                dir.display()
+            )
+        })
+    })
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+fn check(label: &str, items: &[Item], got: &[Vec<f32>]) {
+    assert_eq!(got.len(), items.len());
+    let mut worst = f64::INFINITY;
+    let mut failures = Vec::new();
+    for (item, v) in items.iter().zip(got) {
+        assert_eq!(v.len(), DIMENSION);
+        let norm: f64 = v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+        assert!(
+            (norm - 1.0).abs() < 1e-4,
+            "{label}: vector not normalized ({norm})"
+        );
+        let c = cosine(v, &item.embedding);
+        worst = worst.min(c);
+        if c < MIN_COSINE {
+            failures.push(format!(
+                "{c:.6} for {:?}",
+                item.text.chars().take(60).collect::<String>()
+            ));
+        }
+    }
+    eprintln!(
+        "{label}: minimum cosine {worst:.9} over {} texts",
+        items.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{label}: cosine below {MIN_COSINE}: {failures:#?}"
+    );
+}
+
+#[test]
+fn matches_sentence_transformers_one_at_a_time() {
+    let reference = reference();
+    let model = model();
+    let got: Vec<Vec<f32>> = reference
+        .items
+        .iter()
+        .map(|item| model.embed_one(&item.text).expect("embed"))
+        .collect();
+    check("one at a time", &reference.items, &got);
+}
+
+#[test]
+fn matches_sentence_transformers_as_one_batch() {
+    let reference = reference();
+    let model = model();
+    let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    let got = model.embed(&texts).expect("embed");
+    check("one batch", &reference.items, &got);
+}
+
+#[test]
+fn batch_order_and_duplicates_do_not_change_vectors() {
+    let reference = reference();
+    let model = model();
+    let mut texts: Vec<&str> = reference
+        .items
+        .iter()
+        .rev()
+        .map(|i| i.text.as_str())
+        .collect();
+    texts.push(&reference.items[0].text);
+    let got = model.embed(&texts).expect("embed");
+    let single = model.embed_one(&reference.items[0].text).expect("embed");
+    let n = reference.items.len();
+    assert!(cosine(&got[n - 1], &single) > 0.99999);
+    assert!(cosine(&got[n], &single) > 0.99999);
+}
+
+#[test]
+fn reports_name_dimension_and_truncates() {
+    let model = model();
+    assert_eq!(model.model(), "all-MiniLM-L6-v2");
+    assert_eq!(model.dimension(), 384);
+    assert!(model.embed(&[]).expect("empty batch").is_empty());
+    let long = "memory ".repeat(1000);
+    assert_eq!(model.token_count(&long).expect("tokens"), 256);
+    assert_eq!(model.token_count("").expect("tokens"), 2);
+    let v = model.embed(&["", &long]).expect("embed");
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn similar_texts_are_closer() {
+    let model = model();
+    let v = model
+        .embed(&[
+            "The user likes dark mode.",
+            "The user prefers a dark theme in the editor.",
+            "Quarterly revenue grew by twelve percent.",
+        ])
+        .expect("embed");
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.2);
+}
+
+#[test]
+fn fetching_again_is_a_no_op() {
+    // The model is present (model() loaded it), so the built-in fetch script only verifies it.
+    let _ = model();
+    memlane_embed::fetch_model(&default_model_dir())
+        .expect("fetch-model.sh verifies the present model");
+}
+
+#[test]
+fn large_batches_are_split_and_concurrent_calls_agree() {
+    let reference = reference();
+    let model = model();
+    // 9 texts of 256 tokens and the 16 reference texts: more than one forward pass of at most 2048 tokens.
+    let long = "memory systems remember what agents learn ".repeat(60);
+    let mut texts: Vec<&str> = vec![long.as_str(); 9];
+    texts.extend(reference.items.iter().map(|i| i.text.as_str()));
+    let alone = model.embed_one(&long).expect("embed");
+    let expected: Vec<Vec<f32>> = model
+        .embed(
+            &reference
+                .items
+                .iter()
+                .map(|i| i.text.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .expect("embed");
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| model.embed(&texts).expect("embed")))
+            .collect();
+        for h in handles {
+            let got = h.join().expect("thread");
+            assert_eq!(got.len(), texts.len());
+            for v in &got[..9] {
+                assert!(cosine(v, &alone) > 0.99999);
+            }
+            for (v, e) in got[9..].iter().zip(&expected) {
+                assert!(cosine(v, e) > 0.99999);
+            }
+        }
+    });
+}
