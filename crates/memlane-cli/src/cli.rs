@@ -65,6 +65,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server (REST /v1, health, metrics) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Print the embeddings of texts (all-MiniLM-L6-v2, computed locally); `--json`: an array of arrays.
+    Embed(EmbedArgs),
     /// Store a memory and print it.
     Add(AddArgs),
     /// Print one memory by id.
@@ -85,6 +87,17 @@ pub enum Command {
     Export(ExportArgs),
     /// Read a memlane export (JSONL) from stdin or a file into the tenant.
     Import(ImportArgs),
+}
+
+/// `embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// The texts.
+    #[arg(required = true)]
+    pub texts: Vec<String>,
+    /// The model directory (default: `$MEMLANE_MODEL_DIR`, else ~/.cache/memlane/models/all-MiniLM-L6-v2).
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
 }
 
 /// `serve`.

@@ -68,6 +68,18 @@ impl<W: Write> Printer<W> {
         writeln!(self.out, "{s}").map_err(|e| CliError::io("stdout", e))
     }
 
+    /// Embedding vectors: JSON an array of arrays; text one line per vector.
+    pub fn vectors(&mut self, texts: &[String], vectors: &[Vec<f32>]) -> CliResult {
+        if self.is_json() {
+            return self.write_json(vectors);
+        }
+        for (t, v) in texts.iter().zip(vectors) {
+            let nums: Vec<String> = v.iter().map(|x| format!("{x:.6}")).collect();
+            self.line(&format!("{t}\t[{}]", nums.join(", ")))?;
+        }
+        Ok(())
+    }
+
     /// Flushes what was printed.
     pub fn flush(&mut self) -> CliResult {
         self.out.flush().map_err(|e| CliError::io("stdout", e))

@@ -132,8 +132,33 @@ pub async fn open(url: &str) -> Result<Arc<dyn MemoryStore>> {
 }
 
 /// Opens the store parsed options name.
-#[allow(unused_mut)]
+///
+/// With the `embed` feature, the option `embedder` (`auto`, the default; `minilm`; `none`) wraps the store in an
+/// [`crate::layers::EmbeddingLayer`] with the local all-MiniLM-L6-v2 model (`model_dir` option, else
+/// `$MEMLANE_MODEL_DIR`, else `~/.cache/memlane/models/all-MiniLM-L6-v2`). `auto` uses the model when its files are
+/// there and goes without otherwise; `minilm` fails, naming the fetch command, when they are missing.
 pub async fn open_with(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
+    #[cfg(feature = "embed")]
+    {
+        let embedder = crate::embedder::from_options(&mut opts)?;
+        if let Some(e) = &embedder {
+            if matches!(opts.scheme.as_str(), "embedded" | "file") {
+                opts.options
+                    .insert("embedding_model".into(), e.model().to_owned());
+            }
+        }
+        let store = open_backend(opts).await?;
+        return Ok(match embedder {
+            Some(e) => Arc::new(crate::layers::EmbeddingLayer::new(store, e)),
+            None => store,
+        });
+    }
+    #[cfg(not(feature = "embed"))]
+    open_backend(opts).await
+}
+
+#[allow(unused_mut)]
+async fn open_backend(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
     match opts.scheme.as_str() {
         #[cfg(feature = "embedded")]
         "embedded" | "file" => crate::embedded::EmbeddedStore::open_with(&mut opts).await,

@@ -27,6 +27,9 @@ pub use factory::{available_schemes, open, open_with, OpenOptions};
 
 pub mod layers;
 
+#[cfg(feature = "embed")]
+mod embedder;
+
 #[cfg(feature = "memory")]
 pub mod memory;
 

@@ -6,6 +6,7 @@
 mod add;
 mod count;
 mod delete;
+mod embed;
 mod export;
 mod forget;
 mod get;
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> CliResult {
     };
     match cli.command {
         Command::Serve(_) => {}
+        Command::Embed(args) => embed::run(&mut ctx, args).await?,
         Command::Add(args) => add::run(&mut ctx, args).await?,
         Command::Get(args) => get::run(&mut ctx, args).await?,
         Command::List(args) => list::run(&mut ctx, args).await?,

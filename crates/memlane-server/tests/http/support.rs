@@ -69,7 +69,7 @@ impl TestServer {
         wrap: impl FnOnce(Arc<dyn MemoryStore>) -> Arc<dyn MemoryStore>,
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = config.with_store(dir.path().display().to_string());
+        let config = config.with_store(format!("{}?embedder=none", dir.path().display()));
         let store = memlane::open(&config.store).await.expect("open store");
         let manager = MemoryManager::start(wrap(store), &config).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -100,6 +100,8 @@ impl EmbeddedConfig {
         if let Some(v) = opts.take_num("max_limit")? {
             c.limits.max_limit = v;
         }
+        // Set by the factory when it wraps the store with an embedder.
+        c.embedding_model = opts.options.remove("embedding_model");
         opts.finish()?;
         Ok(c)
     }
