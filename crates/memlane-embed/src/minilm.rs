@@ -56,7 +56,8 @@ pub fn default_model_dir() -> PathBuf {
 ///
 /// Batches are packed without padding (see the crate docs). `embed` uses all cores through rayon; set
 /// `RAYON_NUM_THREADS` to limit it. A `MiniLm` is `Send + Sync`: share one (about 90 MB of weights) behind an
-/// `Arc`.
+/// `Arc`. It keeps up to two scratch workspaces (15 KiB per token of the largest call, at most about 31 MiB each)
+/// for reuse by later calls.
 ///
 /// ```no_run
 /// use memlane_core::Embedder;
