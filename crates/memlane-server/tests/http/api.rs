@@ -137,7 +137,12 @@ async fn full_flow() {
         )
         .await;
     // The embedded store searches by meaning with a query vector; this server has no embedder to make one.
-    assert_eq!(semantic.status, StatusCode::BAD_REQUEST, "{}", semantic.text);
+    assert_eq!(
+        semantic.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        semantic.text
+    );
     assert_eq!(semantic.code(), "invalid_input");
     assert!(semantic.text.contains("embedding"), "{}", semantic.text);
 
