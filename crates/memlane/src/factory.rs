@@ -137,23 +137,28 @@ pub async fn open(url: &str) -> Result<Arc<dyn MemoryStore>> {
 /// [`crate::layers::EmbeddingLayer`] with the local all-MiniLM-L6-v2 model (`model_dir` option, else
 /// `$MEMLANE_MODEL_DIR`, else `~/.cache/memlane/models/all-MiniLM-L6-v2`). `auto` uses the model when its files are
 /// there and goes without otherwise; `minilm` fails, naming the fetch command, when they are missing.
-pub async fn open_with(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
-    #[cfg(feature = "embed")]
-    {
-        let embedder = crate::embedder::from_options(&mut opts)?;
-        if let Some(e) = &embedder {
-            if matches!(opts.scheme.as_str(), "embedded" | "file") {
-                opts.options
-                    .insert("embedding_model".into(), e.model().to_owned());
-            }
+pub async fn open_with(opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
+    open_embedding(opts).await
+}
+
+#[cfg(feature = "embed")]
+async fn open_embedding(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
+    let embedder = crate::embedder::from_options(&mut opts)?;
+    if let Some(e) = &embedder {
+        if matches!(opts.scheme.as_str(), "embedded" | "file") {
+            opts.options
+                .insert("embedding_model".into(), e.model().to_owned());
         }
-        let store = open_backend(opts).await?;
-        return Ok(match embedder {
-            Some(e) => Arc::new(crate::layers::EmbeddingLayer::new(store, e)),
-            None => store,
-        });
     }
-    #[cfg(not(feature = "embed"))]
+    let store = open_backend(opts).await?;
+    Ok(match embedder {
+        Some(e) => Arc::new(crate::layers::EmbeddingLayer::new(store, e)),
+        None => store,
+    })
+}
+
+#[cfg(not(feature = "embed"))]
+async fn open_embedding(opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
     open_backend(opts).await
 }
 
