@@ -65,7 +65,8 @@ pub async fn load(convs: &[Conversation], embedder: Arc<dyn Embedder>) -> Result
     let dir = tempfile::tempdir().map_err(|e| {
         memlane::Error::unavailable("eval", format!("no temporary directory: {e}"), None)
     })?;
-    let url = format!("embedded://{}", dir.path().display());
+    // The layer below is this run's embedder; the factory's own stays off.
+    let url = format!("embedded://{}?embedder=none", dir.path().display());
     let store = EmbeddingLayer::new(memlane::open(&url).await?, embedder);
     let t = Instant::now();
     for conv in convs {

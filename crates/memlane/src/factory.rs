@@ -158,8 +158,14 @@ async fn open_embedding(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
 }
 
 #[cfg(not(feature = "embed"))]
-async fn open_embedding(opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
-    open_backend(opts).await
+async fn open_embedding(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
+    match opts.options.remove("embedder").as_deref() {
+        None | Some("none") | Some("auto") => open_backend(opts).await,
+        Some(other) => Err(Error::invalid(
+            "store option embedder",
+            format!("{other:?} needs the cargo feature \"embed\", which this build does not have"),
+        )),
+    }
 }
 
 #[allow(unused_mut)]

@@ -1,2 +1,6 @@
 //! The conformance suite against the in-process store.
-memlane::conformance_tests!(|| async { memlane::open("memory://").await.expect("open memory://") });
+memlane::conformance_tests!(|| async {
+    memlane::open("memory://?embedder=none")
+        .await
+        .expect("open memory://")
+});

@@ -7,7 +7,7 @@ memlane::conformance_tests!({
         return;
     };
     move || async move {
-        memlane::open(&url)
+        memlane::open(&no_embedder(&url))
             .await
             .expect("open the Redis Cluster store")
     }
@@ -25,4 +25,10 @@ fn service_url(var: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// The suite brings its own vectors: the URL with the factory's embedder turned off.
+fn no_embedder(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}embedder=none")
 }

@@ -6,7 +6,11 @@ memlane::conformance_tests!({
     let Some(url) = service_url("MEMLANE_TEST_REDIS_URL") else {
         return;
     };
-    move || async move { memlane::open(&url).await.expect("open the Redis store") }
+    move || async move {
+        memlane::open(&no_embedder(&url))
+            .await
+            .expect("open the Redis store")
+    }
 });
 
 /// The URL in `var`, or `None` (with a message) to skip; panics when services are required.
@@ -21,4 +25,10 @@ fn service_url(var: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// The suite brings its own vectors: the URL with the factory's embedder turned off.
+fn no_embedder(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}embedder=none")
 }
