@@ -124,7 +124,10 @@ fn percentiles(name: &str, mut s: Vec<Duration>) {
 async fn run() -> memlane::Result<()> {
     let model: Arc<dyn Embedder> = Arc::new(MiniLm::load_default()?);
     let dir = tempfile::tempdir().map_err(|e| memlane::Error::invalid("tempdir", e.to_string()))?;
-    let url = format!("embedded://{}?sync=normal&embedder=none", dir.path().display());
+    let url = format!(
+        "embedded://{}?sync=normal&embedder=none",
+        dir.path().display()
+    );
     let store = EmbeddingLayer::new(memlane::open(&url).await?, model.clone());
     let scope = Scope::tenant("bench").with_user("u1");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
