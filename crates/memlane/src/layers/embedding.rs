@@ -27,7 +27,8 @@ use memlane_core::{
 /// use std::sync::Arc;
 /// use memlane::layers::EmbeddingLayer;
 /// use memlane::{MemoryStore, MemoryStoreExt, NewMemory, Scope, SearchMode, SearchQuery};
-/// let store = EmbeddingLayer::new(memlane::open("memory://").await?, Arc::new(Toy));
+/// // `embedder=none`: the factory adds no embedder of its own; this layer brings one.
+/// let store = EmbeddingLayer::new(memlane::open("memory://?embedder=none").await?, Arc::new(Toy));
 /// let s = Scope::tenant("t");
 /// let m = store.add_one(NewMemory::new(s.clone(), "my cat sleeps")).await?;
 /// assert_eq!(m.embedding.unwrap().model, "toy");
