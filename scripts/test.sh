@@ -39,6 +39,13 @@ for s in scripts/services/*.sh; do
     started+=("$s")
     bash "$s" start
 done
+# Setup steps (tools and client libraries the tests drive): each scripts/setup/NAME.sh installs what is missing
+# (cached under ~/.cache/memlane) and may append variables to $MEMLANE_CI_ENV.
+for s in scripts/setup/*.sh; do
+    [[ -e "$s" ]] || continue
+    step "setup $(basename "$s" .sh)"
+    bash "$s"
+done
 set -a
 # shellcheck disable=SC1090
 source "$MEMLANE_CI_ENV"
