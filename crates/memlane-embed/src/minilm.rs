@@ -98,6 +98,30 @@ fn corrupt(dir: &Path, what: String, source: Option<memlane_core::BoxError>) -> 
     )
 }
 
+/// The file, beside the weights, that records which weights were already checked against [`MODEL_SHA256`], so
+/// that loading the model again (every CLI command) skips hashing 87 MiB.
+const VERIFIED_MARKER: &str = ".memlane-verified";
+
+/// What identifies the weights file on disk without reading it: size, modification time and the expected digest.
+/// A file replaced or rewritten changes its size or modification time and is hashed again.
+fn weights_stamp(dir: &Path) -> Option<String> {
+    let meta = std::fs::metadata(dir.join("model.safetensors")).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {} {MODEL_SHA256}",
+        meta.len(),
+        mtime.as_nanos()
+    ))
+}
+
+fn read_verified_marker(dir: &Path) -> Option<String> {
+    std::fs::read_to_string(dir.join(VERIFIED_MARKER)).ok()
+}
+
 fn model_error(e: candle_core::Error) -> Error {
     Error::internal(
         BACKEND,
@@ -108,7 +132,9 @@ fn model_error(e: candle_core::Error) -> Error {
 
 impl MiniLm {
     /// Loads the model from `dir`, which must hold `config.json`, `tokenizer.json` and `model.safetensors` (as
-    /// `scripts/fetch-model.sh` leaves them), and checks `model.safetensors` against [`MODEL_SHA256`].
+    /// `scripts/fetch-model.sh` leaves them), and checks `model.safetensors` against [`MODEL_SHA256`]. A check that
+    /// passed is remembered in `DIR/.memlane-verified` (size and modification time of the weights), so later loads
+    /// of the same unchanged file skip the hashing.
     ///
     /// Errors: [`memlane_core::ErrorKind::Unavailable`] when the directory or a file is missing (the message names
     /// the fetch command); [`memlane_core::ErrorKind::Internal`] when a file is damaged or not this model.
@@ -132,14 +158,21 @@ impl MiniLm {
         };
 
         let weights = read("model.safetensors")?;
-        let digest = Sha256::digest(&weights);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        if hex != MODEL_SHA256 {
-            return Err(corrupt(
-                dir,
-                format!("model.safetensors has sha256 {hex}, expected {MODEL_SHA256}"),
-                None,
-            ));
+        let stamp = weights_stamp(dir);
+        if stamp.is_none() || stamp != read_verified_marker(dir) {
+            let digest = Sha256::digest(&weights);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            if hex != MODEL_SHA256 {
+                return Err(corrupt(
+                    dir,
+                    format!("model.safetensors has sha256 {hex}, expected {MODEL_SHA256}"),
+                    None,
+                ));
+            }
+            if let Some(stamp) = stamp {
+                // Best effort: a read-only directory just means hashing again next time.
+                let _ = std::fs::write(dir.join(VERIFIED_MARKER), stamp);
+            }
         }
 
         let config: Config = serde_json::from_slice(&read("config.json")?)

@@ -28,3 +28,20 @@ fn missing_model_names_the_fetch_command() {
     assert!(err.to_string().contains(FETCH_COMMAND), "{err}");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_stale_verification_marker_does_not_skip_the_checksum() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("config.json"), "{}").expect("write");
+    std::fs::write(dir.path().join("tokenizer.json"), "{}").expect("write");
+    std::fs::write(dir.path().join("model.safetensors"), "not a model").expect("write");
+    // A marker left by another file (other size and time) must not vouch for this one.
+    std::fs::write(
+        dir.path().join(".memlane-verified"),
+        format!("91000000 1 {}", memlane_embed::MODEL_SHA256),
+    )
+    .expect("write");
+    let err = MiniLm::load(dir.path()).expect_err("wrong checksum");
+    assert_eq!(err.kind(), ErrorKind::Internal);
+    assert!(err.to_string().contains("sha256"), "{err}");
+}
