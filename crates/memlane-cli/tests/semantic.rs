@@ -70,3 +70,23 @@ fn embed_prints_normalized_vectors() {
         assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");
     }
 }
+
+#[test]
+fn model_fetch_leaves_a_verified_model_in_place() {
+    // CI fetched the model already: fetching into the same directory verifies it and downloads nothing.
+    let dir = memlane_embed::default_model_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_memlane"))
+        .args(["--json", "model", "fetch", "--dir"])
+        .arg(&dir)
+        .output()
+        .expect("run memlane");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(printed["model_dir"], dir.display().to_string());
+    let model = memlane_embed::MiniLm::load(&dir).expect("the model loads after fetch");
+    assert_eq!(memlane::Embedder::dimension(&model), 384);
+}

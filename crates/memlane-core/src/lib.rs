@@ -10,6 +10,8 @@
 #![deny(clippy::unwrap_used)]
 
 mod capabilities;
+mod change;
+pub mod checksum;
 mod embed;
 mod error;
 pub mod export;
@@ -26,6 +28,7 @@ mod time;
 pub mod testkit;
 
 pub use capabilities::{Capabilities, Capability};
+pub use change::{Change, ChangeLease, ChangeLog, LoggedChange};
 pub use embed::Embedder;
 pub use error::{Backend, BoxError, Error, ErrorKind, Result};
 pub use ext::MemoryStoreExt;

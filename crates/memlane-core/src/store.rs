@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    AddOptions, Added, Capabilities, Error, Filter, ListQuery, Memory, MemoryId, NewMemory, Page,
-    Result, Scope, Scored, SearchQuery, Update,
+    AddOptions, Added, Capabilities, ChangeLog, Error, Filter, ListQuery, Memory, MemoryId,
+    NewMemory, Page, Result, Scope, Scored, SearchQuery, Update,
 };
 
 /// A place to keep memories: the embedded store, Redis, PostgreSQL, the vector index, a composite of them, or a
@@ -81,6 +81,19 @@ pub trait MemoryStore: Send + Sync + Debug + 'static {
     async fn purge_expired(&self) -> Result<u64> {
         Ok(0)
     }
+
+    /// The tenants that hold at least one memory, sorted, for tools that walk a whole store (migration,
+    /// checksums, repair). Backends that cannot list them cheaply return [`crate::ErrorKind::Unsupported`]
+    /// (capability `list_tenants`); callers then name the tenants themselves.
+    async fn tenants(&self) -> Result<Vec<String>> {
+        Err(Error::unsupported(self.name().to_owned(), "list_tenants"))
+    }
+
+    /// The store's change log (outbox), when it keeps one (e.g. PostgreSQL with `outbox=true`): what a composite
+    /// store replays into its other tiers. Wrappers (layers) forward their inner store's. Default: none.
+    fn change_log(&self) -> Option<&dyn ChangeLog> {
+        None
+    }
 }
 
 macro_rules! forward_impl {
@@ -125,6 +138,12 @@ macro_rules! forward_impl {
             }
             async fn purge_expired(&self) -> Result<u64> {
                 (**self).purge_expired().await
+            }
+            async fn tenants(&self) -> Result<Vec<String>> {
+                (**self).tenants().await
+            }
+            fn change_log(&self) -> Option<&dyn ChangeLog> {
+                (**self).change_log()
             }
         }
     };

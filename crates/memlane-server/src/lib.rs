@@ -24,15 +24,15 @@
 //! See `docs/server.md` for the API reference.
 #![warn(missing_docs, unreachable_pub)]
 #![deny(clippy::unwrap_used)]
-// The OpenAPI document is one large `serde_json::json!`.
-#![recursion_limit = "256"]
 
 pub mod config;
 mod http;
 pub mod layers;
 pub mod logging;
 pub mod manager;
+pub mod mcp;
 pub mod metrics;
+pub mod otel;
 mod server;
 mod shutdown;
 

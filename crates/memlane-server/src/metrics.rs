@@ -13,6 +13,7 @@
 //! | `memlane_ttl_purge_failures_total` | counter | |
 //! | `memlane_ttl_purge_last_success_timestamp_seconds` | gauge | |
 //! | `memlane_ttl_purge_interval_seconds` | gauge | |
+//! | `memlane_outbox_lag` | gauge | `tier` (a composite store's tier: outbox changes it has yet to apply) |
 //!
 //! Labels never carry a tenant, a user or an id: their number stays bounded. `route` is the route's pattern
 //! (`/v1/memories/{id}`), or `unmatched`.
@@ -62,6 +63,11 @@ struct BackendLabels {
     backend: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TierLabels {
+    tier: String,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Latency buckets from 0.5 ms to about 16 s.
@@ -84,6 +90,7 @@ pub struct Metrics {
     purge_failures: Counter,
     purge_last_success: Gauge<f64, AtomicU64>,
     purge_interval: Gauge<f64, AtomicU64>,
+    outbox_lag: Family<TierLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -107,6 +114,7 @@ impl Metrics {
         let purge_failures = Counter::default();
         let purge_last_success = Gauge::default();
         let purge_interval = Gauge::default();
+        let outbox_lag = Family::default();
         r.register(
             "memlane_http_requests",
             "HTTP requests answered",
@@ -162,6 +170,11 @@ impl Metrics {
             "The configured interval of the TTL purge",
             purge_interval.clone(),
         );
+        r.register(
+            "memlane_outbox_lag",
+            "Changes of a composite store's record of truth that a tier has yet to apply",
+            outbox_lag.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
             http_requests,
@@ -175,6 +188,7 @@ impl Metrics {
             purge_failures,
             purge_last_success,
             purge_interval,
+            outbox_lag,
         }
     }
 
@@ -262,6 +276,11 @@ impl Metrics {
 
     /// The OpenMetrics text exposition of every metric (content type [`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
+        for (tier, lag) in memlane::composite::outbox_lag_snapshot() {
+            self.outbox_lag
+                .get_or_create(&TierLabels { tier })
+                .set(i64::try_from(lag).unwrap_or(i64::MAX));
+        }
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "encoding metrics failed");

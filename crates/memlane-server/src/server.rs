@@ -21,7 +21,12 @@ pub async fn serve(config: ServerConfig) -> memlane::Result<()> {
             Some(Box::new(e)),
         )
     })?;
-    run(listener, config, crate::signal()).await
+    let result = run(listener, config, crate::signal()).await;
+    // Send the spans still queued for the OTLP collector, if any.
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(crate::otel::flush).await {
+        tracing::warn!(error = %e, "traces not exported");
+    }
+    result
 }
 
 /// Opens the store `config.store` names and serves it on `listener` until `shutdown` completes.

@@ -594,6 +594,22 @@ impl Index {
         self.map.read().contains_key(&id)
     }
 
+    /// Every live id, in no particular order: what a caller holding the record of truth elsewhere compares with
+    /// its own ids to repair the index after a crash.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let index = memlane_vector::Index::open(dir.path(), memlane_vector::IndexConfig::new(2))?;
+    /// index.insert_batch(&[3, 1], &[1.0, 0.0, 0.0, 1.0])?;
+    /// let mut ids = index.ids();
+    /// ids.sort();
+    /// assert_eq!(ids, vec![1, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ids(&self) -> Vec<u64> {
+        self.map.read().keys().copied().collect()
+    }
+
     /// The stored, normalized vector of `id` (unpadded), if live.
     pub fn get(&self, id: u64) -> Option<Vec<f32>> {
         let core = self.core.read();

@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `PATH` (no scheme), `embedded://PATH`, `file://PATH` | [`crate::embedded::EmbeddedStore`] in that directory | `embedded` |
 //! | `memory://` | [`crate::memory::MemoryBackend`], in process, gone when dropped | `memory` |
+//! | `composite://PATH` | `crate::composite::CompositeStore` configured by the TOML file at `PATH` | `composite` |
+//! | `vector://PATH` | `crate::vector::VectorStore`: memlane's vector index + payload in that directory | `vector` |
 //!
 //! Options go in the query string, e.g. `embedded://./data?dedup=false`. An unknown scheme, or one whose feature is
 //! off, is an [`Error::InvalidInput`] that lists the schemes this build offers.
@@ -23,6 +25,7 @@ const SCHEMES: &[(&str, &str)] = &[
     ("postgres", "postgres"),
     ("postgresql", "postgres"),
     ("vector", "vector"),
+    ("composite", "composite"),
 ];
 
 /// The cargo features of backends, and whether this build has each.
@@ -31,6 +34,8 @@ const FEATURES: &[(&str, bool)] = &[
     ("memory", cfg!(feature = "memory")),
     ("postgres", cfg!(feature = "postgres")),
     ("redis", cfg!(feature = "redis")),
+    ("vector", cfg!(feature = "vector")),
+    ("composite", cfg!(feature = "composite")),
 ];
 
 fn enabled(feature: &str) -> bool {
@@ -145,7 +150,7 @@ pub async fn open_with(opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
 async fn open_embedding(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
     let embedder = crate::embedder::from_options(&mut opts)?;
     if let Some(e) = &embedder {
-        if matches!(opts.scheme.as_str(), "embedded" | "file") {
+        if matches!(opts.scheme.as_str(), "embedded" | "file" | "vector") {
             opts.options
                 .insert("embedding_model".into(), e.model().to_owned());
         }
@@ -179,6 +184,10 @@ async fn open_backend(mut opts: OpenOptions) -> Result<Arc<dyn MemoryStore>> {
         "postgres" | "postgresql" => crate::postgres::PostgresStore::open_with(&mut opts).await,
         #[cfg(feature = "redis")]
         "redis" | "rediss" => crate::redis::RedisStore::open_with(&mut opts).await,
+        #[cfg(feature = "vector")]
+        "vector" => crate::vector::VectorStore::open_with(&mut opts).await,
+        #[cfg(feature = "composite")]
+        "composite" => crate::composite::CompositeStore::open_with(&mut opts).await,
         other => {
             let known = SCHEMES.iter().find(|(s, _)| *s == other);
             let available = available_schemes().join(", ");

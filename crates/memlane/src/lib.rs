@@ -27,6 +27,10 @@ pub use factory::{available_schemes, open, open_with, OpenOptions};
 
 pub mod layers;
 
+pub mod compat;
+
+pub mod migrate;
+
 #[cfg(feature = "embed")]
 mod embedder;
 
@@ -41,3 +45,9 @@ pub mod redis;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+
+#[cfg(feature = "composite")]
+pub mod composite;
+
+#[cfg(feature = "vector")]
+pub mod vector;

@@ -1,7 +1,7 @@
 //! The commands: one small module each, dispatched by [`run`].
 //!
 //! Every command gets the [`Context`] (global options, and the store opened on demand: commands that need no
-//! store, such as a future `model fetch`, never open one) and its own arguments from [`crate::cli`].
+//! store, such as `model fetch`, never open one) and its own arguments from [`crate::cli`].
 
 mod add;
 mod count;
@@ -12,6 +12,11 @@ mod forget;
 mod get;
 mod import;
 mod list;
+mod mcp;
+mod migrate;
+mod model;
+mod reindex;
+mod repair;
 mod search;
 mod serve;
 mod update;
@@ -79,6 +84,11 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Count(args) => count::run(&mut ctx, args).await?,
         Command::Export(args) => export::run(&mut ctx, args).await?,
         Command::Import(args) => import::run(&mut ctx, args).await?,
+        Command::Migrate(args) => migrate::run(&mut ctx, args).await?,
+        Command::Reindex(args) => reindex::run(&mut ctx, args).await?,
+        Command::Repair(args) => repair::run(&mut ctx, args).await?,
+        Command::Mcp => mcp::run(&mut ctx).await?,
+        Command::Model(cmd) => model::run(&mut ctx, cmd).await?,
     }
     ctx.out.flush()
 }

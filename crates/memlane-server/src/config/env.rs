@@ -1,4 +1,5 @@
-//! Environment overrides: `MEMLANE_<KEY>` for each top-level key, and `MEMLANE_API_KEYS` for keys.
+//! Environment overrides: `MEMLANE_<KEY>` for each top-level key, `MEMLANE_API_KEYS` for keys, and the standard
+//! `OTEL_*` variables of the `[otlp]` section.
 //!
 //! An empty variable counts as unset. Keys from `MEMLANE_API_KEYS` are added to the file's keys.
 
@@ -63,6 +64,7 @@ pub(crate) fn apply(
             .keys
             .extend(auth::parse_env_keys(API_KEYS_ENV, &v)?);
     }
+    config.otlp.apply_env(&get);
     Ok(())
 }
 

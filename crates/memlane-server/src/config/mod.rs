@@ -18,6 +18,9 @@
 //! [[auth.keys]]                      # plus MEMLANE_API_KEYS="tenant1:key1,tenant2:key2"
 //! tenant = "acme"
 //! key_sha256 = "<sha256 of the key, 64 hex digits>"
+//!
+//! [otlp]                             # OpenTelemetry traces; off without an endpoint (see OtlpConfig)
+//! endpoint = "http://127.0.0.1:4318" # OTEL_EXPORTER_OTLP_ENDPOINT
 //! ```
 //!
 //! Every key is optional. `Debug` of a config hides secrets (key hashes, the store URL's password).
@@ -25,6 +28,7 @@
 mod auth;
 mod duration;
 mod env;
+mod otlp;
 mod redact;
 
 use std::fmt;
@@ -35,6 +39,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use auth::{ApiKey, AuthConfig, KeyHash, MIN_KEY_BYTES};
+pub use otlp::OtlpConfig;
 pub use redact::redact_url;
 
 /// The environment variable naming the config file when [`ServerConfig::load`] is given no path.
@@ -90,6 +95,8 @@ pub struct ServerConfig {
     pub health_timeout: Duration,
     /// API keys.
     pub auth: AuthConfig,
+    /// OpenTelemetry trace export (`[otlp]`).
+    pub otlp: OtlpConfig,
 }
 
 impl Default for ServerConfig {
@@ -109,6 +116,7 @@ impl Default for ServerConfig {
             health_interval: Duration::from_secs(5),
             health_timeout: Duration::from_secs(2),
             auth: AuthConfig::default(),
+            otlp: OtlpConfig::default(),
         }
     }
 }
@@ -190,6 +198,7 @@ impl ServerConfig {
         if self.store.trim().is_empty() {
             return Err(memlane::Error::invalid("store", "the store URL is empty"));
         }
+        self.otlp.validate()?;
         Ok(())
     }
 
@@ -233,6 +242,7 @@ impl fmt::Debug for ServerConfig {
             .field("health_interval", &self.health_interval)
             .field("health_timeout", &self.health_timeout)
             .field("auth", &self.auth)
+            .field("otlp", &self.otlp)
             .finish()
     }
 }

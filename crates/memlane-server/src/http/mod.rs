@@ -9,6 +9,7 @@ mod dto;
 mod error;
 mod extract;
 mod limits;
+mod mcp;
 mod observe;
 mod openapi;
 mod request_id;

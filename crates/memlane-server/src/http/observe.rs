@@ -1,8 +1,8 @@
 //! A span per request and the HTTP metrics.
 //!
 //! The span `request` has `method`, `route` (the pattern, e.g. `/v1/memories/{id}`), `request_id`, `trace_id` (from
-//! `traceparent`, or new), `parent_span_id` (the caller's, when given), `tenant` (set by authentication) and
-//! `status`; every log line of the request, including the store's, carries them. When the request is answered, an
+//! `traceparent`, or new; with OTLP export on, the exported trace's, see [`crate::otel`]), `parent_span_id` (the
+//! caller's, when given), `tenant` (set by authentication) and `status`; every log line of the request, including the store's, carries them. When the request is answered, an
 //! event logs its status and latency, and `memlane_http_request_duration_seconds` records it.
 
 use std::time::Instant;
@@ -33,22 +33,28 @@ pub(crate) async fn middleware(
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let parent = traceparent::from_headers(req.headers());
-    let trace_id = parent
-        .as_ref()
-        .map_or_else(traceparent::new_trace_id, |p| p.trace_id.clone());
     let span = tracing::info_span!(
         "request",
         method = %method,
         route = %route,
         request_id = %request_id,
-        trace_id = %trace_id,
+        trace_id = Empty,
         parent_span_id = parent.as_ref().map(|p| p.parent_id.as_str()),
         tenant = Empty,
         status = Empty,
     );
+    let trace_id = crate::otel::continue_trace(&span, req.headers())
+        .or_else(|| parent.as_ref().map(|p| p.trace_id.clone()))
+        .unwrap_or_else(traceparent::new_trace_id);
+    span.record("trace_id", trace_id.as_str());
 
     let start = Instant::now();
-    let res = next.run(req).instrument(span.clone()).await;
+    // A composite store reports degraded reads (a tier skipped, a search fallen back) to `observe`: the header says so.
+    let (mut res, degraded) =
+        memlane::composite::observe(next.run(req).instrument(span.clone())).await;
+    if let Some(v) = degraded.and_then(|d| axum::http::HeaderValue::from_str(&d.to_string()).ok()) {
+        res.headers_mut().insert("memlane-degraded", v);
+    }
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
     state

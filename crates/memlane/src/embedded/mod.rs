@@ -22,9 +22,12 @@
 //! # Ok(()) }
 //! ```
 
+mod checkpoint;
 mod config;
+mod dedup;
 mod error;
 mod read;
+mod reindex;
 mod rows;
 mod schema;
 mod search;
@@ -45,19 +48,24 @@ use rusqlite::Connection;
 
 pub use config::{EmbeddedConfig, SyncMode};
 use error::{map, NAME};
+pub use reindex::{ReindexOptions, ReindexProgress, ReindexReport};
 
 /// The embedded store. Cheap to share behind an `Arc`; dropping the last handle stops its purge task.
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
     purger: Option<tokio::task::JoinHandle<()>>,
+    checkpointer: Option<tokio::task::JoinHandle<()>>,
 }
 
 struct Inner {
     config: EmbeddedConfig,
     vectors: vectors::Vectors,
     text: text::TextIndex,
+    hashes: dedup::Hashes,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Signalled after each write, for [`checkpoint::run`].
+    wal: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -70,8 +78,11 @@ impl std::fmt::Debug for EmbeddedStore {
 
 impl Drop for EmbeddedStore {
     fn drop(&mut self) {
-        if let Some(p) = self.purger.take() {
-            p.abort();
+        for task in [self.purger.take(), self.checkpointer.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
         }
     }
 }
@@ -91,7 +102,15 @@ impl EmbeddedStore {
             Arc::downgrade(&inner),
             inner.config.purge_interval,
         )));
-        Ok(EmbeddedStore { inner, purger })
+        let checkpointer = Some(tokio::spawn(checkpoint::run(
+            Arc::downgrade(&inner),
+            inner.wal.clone(),
+        )));
+        Ok(EmbeddedStore {
+            inner,
+            purger,
+            checkpointer,
+        })
     }
 
     /// Opens the store a parsed `embedded://` URL names (the factory's entry).
@@ -116,6 +135,24 @@ impl EmbeddedStore {
         })
         .await
         .map_err(error::join)?
+    }
+
+    /// Runs a short read (a few rows found by key) on the calling thread when a reader connection is idle, which
+    /// saves the two thread hand-offs of [`Self::read`] (most of a `get`'s time); otherwise as [`Self::read`]. On
+    /// a multi-threaded runtime the worker's other tasks move to another thread meanwhile (`block_in_place`).
+    async fn read_short<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let Some(conn) = self.inner.readers.try_get() else {
+            return self.read(f).await;
+        };
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| f(&conn))
+            }
+            _ => f(&conn),
+        }
     }
 
     async fn write<T: Send + 'static>(
@@ -154,14 +191,19 @@ impl Inner {
         if let Some(model) = &config.embedding_model {
             schema::pin_model(&mut writer, model)?;
         }
+        writer
+            .pragma_update(None, "wal_autocheckpoint", checkpoint::FALLBACK_PAGES)
+            .map_err(map)?;
         let vectors = vectors::Vectors::load(&writer)?;
         let text = text::TextIndex::load(&writer)?;
+        let hashes = dedup::Hashes::load(&writer)?;
         let sync = config.sync;
         let manager =
             SqliteConnectionManager::file(&file).with_init(move |c| schema::configure(c, sync));
         let readers = r2d2::Pool::builder()
             .max_size(config.readers)
             .min_idle(Some(1))
+            .test_on_check_out(false)
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(manager)
             .map_err(error::pool)?;
@@ -169,8 +211,10 @@ impl Inner {
             config,
             vectors,
             text,
+            hashes,
             writer: Mutex::new(writer),
             readers,
+            wal: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -179,13 +223,16 @@ impl Inner {
         write::Ram {
             vectors: &self.vectors,
             text: &self.text,
+            hashes: &self.hashes,
         }
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         // A panic while holding the lock leaves no open transaction (rusqlite rolls back on drop).
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn)
+        let res = f(&mut conn);
+        self.wal.notify_one();
+        res
     }
 }
 
@@ -252,7 +299,8 @@ impl MemoryStore for EmbeddedStore {
         }
         let dedup = opts.dedup.unwrap_or(self.inner.config.dedup);
         let inner = self.inner.clone();
-        self.write(move |c| write::add(c, &inner.ram(), batch, dedup, now))
+        let terms = text::Pending::start(&batch);
+        self.write(move |c| write::add(c, &inner.ram(), batch, dedup, now, terms))
             .await
     }
 
@@ -264,7 +312,7 @@ impl MemoryStore for EmbeddedStore {
             ));
         }
         let (tenant, ids) = (tenant.to_owned(), ids.to_vec());
-        self.read(move |c| read::get_many(c, &tenant, &ids, Timestamp::now()))
+        self.read_short(move |c| read::get_many(c, &tenant, &ids, Timestamp::now()))
             .await
     }
 
@@ -337,5 +385,9 @@ impl MemoryStore for EmbeddedStore {
         let inner = self.inner.clone();
         self.write(move |c| write::purge(c, &inner.ram(), Timestamp::now(), u32::MAX))
             .await
+    }
+
+    async fn tenants(&self) -> Result<Vec<String>> {
+        self.read(|c| read::tenants(c, Timestamp::now())).await
     }
 }

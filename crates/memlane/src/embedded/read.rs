@@ -4,6 +4,7 @@ use memlane_core::{
     Filter, ListQuery, Memory, MemoryId, Page, Result, Scope, Scored, SearchQuery, Timestamp,
 };
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
@@ -41,6 +42,20 @@ pub(crate) fn get_many(
 ) -> Result<Vec<Memory>> {
     if ids.is_empty() {
         return Ok(Vec::new());
+    }
+    if let [id] = ids {
+        static ONE: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {COLUMNS} FROM memories m WHERE m.tenant = ?1 AND m.id = ?2 \
+                 AND (m.expires_ms IS NULL OR m.expires_ms > ?3)"
+            )
+        });
+        let params = vec![
+            Value::Text(tenant.to_owned()),
+            Value::Text(id.to_string()),
+            Value::Integer(now.as_millis()),
+        ];
+        return query(conn, &ONE, params, |_, m| Ok(m));
     }
     let mut w = Where::default();
     w.scope(&Scope::tenant(tenant));
@@ -202,4 +217,18 @@ pub(crate) fn keyword(
         kept = ranked.into_iter().filter(|(r, _)| ok.contains(r)).collect();
     }
     fetch(conn, &top(kept, q.limit))
+}
+
+/// The tenants with at least one live memory, sorted (one pass over the tenant index).
+pub(crate) fn tenants(conn: &Connection, now: Timestamp) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT DISTINCT tenant FROM memories \
+             WHERE expires_ms IS NULL OR expires_ms > ?1 ORDER BY tenant",
+        )
+        .map_err(map)?;
+    let rows = stmt
+        .query_map([now.as_millis()], |r| r.get::<_, String>(0))
+        .map_err(map)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map)
 }

@@ -4,8 +4,11 @@
 //! migration runs once, in a transaction, in order.
 //!
 //! - `memories`: one row per memory; `(tenant, id)` is unique, so tenants never collide.
-//! - `memories_fts`: an FTS5 index of `content` (porter stemming, Unicode folding, diacritics removed), kept in
-//!   step with `memories` by triggers in the same transaction.
+//! - `settings`: key/value pairs of the store (the embedding model it is pinned to).
+//!
+//! Versions 1 and 2 also kept `memories_fts`, an FTS5 index of `content` written by triggers, and an index on
+//! `(tenant, content_hash)`; version 3 drops both (keyword search scores in RAM, see `text`; dedup candidates come
+//! from RAM, see `dedup`). Stores written by older builds open and upgrade in place.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -56,11 +59,27 @@ END;
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#,
+    // Keyword search moved to the text index in RAM (see `text`): the FTS5 table was written on every insert,
+    // update and delete and read by nothing. Dedup candidates come from RAM (see `dedup`): the hash index put each
+    // insert on a random page of it, three quarters of the pages a batch wrote.
+    r#"
+DROP TRIGGER IF EXISTS memories_ai;
+DROP TRIGGER IF EXISTS memories_ad;
+DROP TRIGGER IF EXISTS memories_au;
+DROP TABLE IF EXISTS memories_fts;
+DROP INDEX IF EXISTS memories_hash;
+"#,
 ];
+
+/// Prepared statements each connection keeps.
+const STATEMENT_CACHE: usize = 128;
 
 /// Settings every connection gets.
 pub(crate) fn configure(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for every statement shape a busy store runs (filters, page sizes, batch sizes); re-preparing a
+    // statement costs more than most point reads.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(
         None,

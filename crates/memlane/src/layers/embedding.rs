@@ -189,4 +189,12 @@ impl<S: MemoryStore> MemoryStore for EmbeddingLayer<S> {
     async fn purge_expired(&self) -> Result<u64> {
         self.inner.purge_expired().await
     }
+
+    async fn tenants(&self) -> Result<Vec<String>> {
+        self.inner.tenants().await
+    }
+
+    fn change_log(&self) -> Option<&dyn memlane_core::ChangeLog> {
+        self.inner.change_log()
+    }
 }

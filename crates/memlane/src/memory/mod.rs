@@ -6,7 +6,11 @@
 //! removes them. Semantic search compares the query's vector with every stored vector of the same model (cosine
 //! similarity, clamped to [0, 1]); keyword and hybrid search are not offered.
 //!
-//! Open it with `memlane::open("memory://")` (options: `dedup=true|false`, default `true`) or
+//! With `outbox=true` it keeps a change log ([`memlane_core::ChangeLog`]) of its writes, appended under the same
+//! lock as each write: a record of truth for the composite store in tests without servers.
+//!
+//! Open it with `memlane::open("memory://")` (options: `dedup=true|false`, default `true`; `outbox=true|false`,
+//! default `false`) or
 //! [`MemoryBackend::new`]:
 //!
 //! ```
@@ -18,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod log;
 mod semantic;
 mod tenant;
 #[cfg(test)]
@@ -29,10 +34,12 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use memlane_core::{
-    content_hash, AddOptions, Added, Capabilities, Error, Filter, Limits, ListQuery, Memory,
-    MemoryId, MemoryStore, NewMemory, Page, Result, Scope, Scored, SearchMode, SearchQuery,
-    Timestamp, Update,
+    content_hash, AddOptions, Added, Capabilities, Change, ChangeLog, Error, Filter, Limits,
+    ListQuery, Memory, MemoryId, MemoryStore, NewMemory, Page, Result, Scope, Scored, SearchMode,
+    SearchQuery, Timestamp, Update,
 };
+
+use log::MemoryLog;
 
 use tenant::Tenant;
 
@@ -44,6 +51,7 @@ pub struct MemoryBackend {
     tenants: RwLock<HashMap<String, Tenant>>,
     dedup: bool,
     limits: Limits,
+    log: Option<MemoryLog>,
 }
 
 impl Default for MemoryBackend {
@@ -70,6 +78,21 @@ impl MemoryBackend {
             tenants: RwLock::new(HashMap::new()),
             dedup: true,
             limits: Limits::default(),
+            log: None,
+        }
+    }
+
+    /// With a change log of its writes ([`MemoryStore::change_log`]), or without (the default).
+    pub fn with_change_log(mut self, on: bool) -> Self {
+        self.log = on.then(MemoryLog::default);
+        self
+    }
+
+    /// Appends to the change log, if there is one (called with the write lock held).
+    fn log(&self, changes: impl IntoIterator<Item = Change>) -> Result<()> {
+        match &self.log {
+            Some(l) => l.append(changes),
+            None => Ok(()),
         }
     }
 
@@ -97,8 +120,13 @@ impl MemoryBackend {
             ));
         }
         let dedup = opts.take_bool("dedup")?.unwrap_or(true);
+        let outbox = opts.take_bool("outbox")?.unwrap_or(false);
         opts.finish()?;
-        Ok(Arc::new(MemoryBackend::new().with_dedup(dedup)))
+        Ok(Arc::new(
+            MemoryBackend::new()
+                .with_dedup(dedup)
+                .with_change_log(outbox),
+        ))
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, HashMap<String, Tenant>>> {
@@ -223,6 +251,7 @@ impl MemoryStore for MemoryBackend {
                 }
             }
         }
+        self.log(planned.iter().map(|m| Change::Upsert { memory: m.clone() }))?;
         for m in planned {
             guard.entry(m.scope.tenant.clone()).or_default().insert(m);
         }
@@ -255,6 +284,9 @@ impl MemoryStore for MemoryBackend {
             }
         }
         let next = update.apply(current, now);
+        self.log([Change::Upsert {
+            memory: next.clone(),
+        }])?;
         t.insert(next.clone());
         Ok(next)
     }
@@ -264,7 +296,14 @@ impl MemoryStore for MemoryBackend {
         let now = Timestamp::now();
         let mut guard = self.write()?;
         let t = guard.get_mut(tenant).ok_or_else(|| Self::not_found(id))?;
-        match t.remove(id) {
+        let removed = t.remove(id);
+        if removed.is_some() {
+            self.log([Change::Delete {
+                tenant: tenant.to_owned(),
+                id,
+            }])?;
+        }
+        match removed {
             Some(m) if !m.is_expired(now) => Ok(()),
             _ => Err(Self::not_found(id)),
         }
@@ -278,6 +317,11 @@ impl MemoryStore for MemoryBackend {
             return Ok(0);
         };
         let n = t.remove_where(now, |m| scope.matches(&m.scope));
+        if n > 0 {
+            self.log([Change::Forget {
+                scope: scope.clone(),
+            }])?;
+        }
         if t.is_empty() {
             guard.remove(&scope.tenant);
         }
@@ -344,5 +388,21 @@ impl MemoryStore for MemoryBackend {
             !t.is_empty()
         });
         Ok(n)
+    }
+
+    async fn tenants(&self) -> Result<Vec<String>> {
+        let now = Timestamp::now();
+        let guard = self.read()?;
+        let mut out: Vec<String> = guard
+            .iter()
+            .filter(|(_, t)| t.newest_first(None, now).next().is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    fn change_log(&self) -> Option<&dyn ChangeLog> {
+        self.log.as_ref().map(|l| l as &dyn ChangeLog)
     }
 }

@@ -44,6 +44,9 @@ pub struct PostgresConfig {
     pub max_vector_indexes: u32,
     /// Deduplicate equal content in the same scope by default (`dedup`, default true).
     pub dedup: bool,
+    /// Keep an outbox (change log) of every write, in the write's transaction, for a composite store to replay
+    /// (`outbox`, default false). Writes then commit one after another (see `docs/backends/composite.md`).
+    pub outbox: bool,
     /// How often expired memories are deleted (`purge_interval`, e.g. `30s`, default 60s; `off` for never).
     pub purge_interval: Option<Duration>,
     /// How many expired memories one purge statement deletes (`purge_batch`, default 1000).
@@ -68,6 +71,7 @@ impl PostgresConfig {
             pgvector: PgVector::Auto,
             max_vector_indexes: 16,
             dedup: true,
+            outbox: false,
             purge_interval: Some(Duration::from_secs(60)),
             purge_batch: 1000,
             limits: Limits::default(),
@@ -90,6 +94,7 @@ impl PostgresConfig {
             "pgvector",
             "max_vector_indexes",
             "dedup",
+            "outbox",
             "purge_interval",
             "purge_batch",
             "max_content_bytes",
@@ -166,6 +171,9 @@ impl PostgresConfig {
         }
         if let Some(n) = o.take_num("max_vector_indexes")? {
             self.max_vector_indexes = n;
+        }
+        if let Some(d) = o.take_bool("outbox")? {
+            self.outbox = d;
         }
         if let Some(d) = o.take_bool("dedup")? {
             self.dedup = d;

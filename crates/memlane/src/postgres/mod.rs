@@ -23,8 +23,10 @@
 //! # Ok(()) }
 //! ```
 
+mod bulk;
 mod config;
 mod error;
+mod outbox;
 mod read;
 mod rows;
 mod schema;
@@ -62,6 +64,8 @@ struct Inner {
     ts_config_oid: u32,
     /// pgvector, when used.
     vectors: Option<Vectors>,
+    /// The outbox, when on (`outbox=true`).
+    outbox: Option<outbox::Outbox>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -125,8 +129,10 @@ impl PostgresStore {
         schema::migrate(&mut client, vector.is_some()).await?;
         drop(client);
         let vectors = vector.map(|v| Vectors::new(v, config.max_vector_indexes));
+        let outbox = config.outbox.then(|| outbox::Outbox::new(pool.clone()));
         let inner = Arc::new(Inner {
             config,
+            outbox,
             pool,
             ts_config,
             ts_config_oid,
@@ -226,7 +232,14 @@ impl MemoryStore for PostgresStore {
             )
             .await?;
         }
-        write::add(&mut client, batch, dedup, now, &self.inner.ts_config).await
+        let log = self.inner.outbox.is_some();
+        let ts = &self.inner.ts_config;
+        match bulk::add(&mut client, batch, dedup, now, ts, log).await? {
+            bulk::Bulk::Done(added) => Ok(added),
+            bulk::Bulk::Fallback(batch) => {
+                write::add(&mut client, batch, dedup, now, ts, log).await
+            }
+        }
     }
 
     async fn get(&self, tenant: &str, id: MemoryId) -> Result<Memory> {
@@ -258,19 +271,21 @@ impl MemoryStore for PostgresStore {
             &update,
             Timestamp::now(),
             &self.inner.ts_config,
+            self.inner.outbox.is_some(),
         )
         .await
     }
 
     async fn delete(&self, tenant: &str, id: MemoryId) -> Result<()> {
-        let client = self.client().await?;
-        write::delete(&client, tenant, id, Timestamp::now()).await
+        let mut client = self.client().await?;
+        let log = self.inner.outbox.is_some();
+        write::delete(&mut client, tenant, id, Timestamp::now(), log).await
     }
 
     async fn forget(&self, scope: &Scope) -> Result<u64> {
         scope.validate()?;
-        let client = self.client().await?;
-        write::forget(&client, scope).await
+        let mut client = self.client().await?;
+        write::forget(&mut client, scope, self.inner.outbox.is_some()).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page> {
@@ -315,5 +330,17 @@ impl MemoryStore for PostgresStore {
 
     async fn purge_expired(&self) -> Result<u64> {
         self.inner.purge().await
+    }
+
+    async fn tenants(&self) -> Result<Vec<String>> {
+        let client = self.client().await?;
+        read::tenants(&client, Timestamp::now()).await
+    }
+
+    fn change_log(&self) -> Option<&dyn memlane_core::ChangeLog> {
+        self.inner
+            .outbox
+            .as_ref()
+            .map(|o| o as &dyn memlane_core::ChangeLog)
     }
 }

@@ -172,3 +172,25 @@ pub(crate) async fn keyword(
     let min = q.min_score.unwrap_or(0.0);
     Ok(hits.into_iter().filter(|s| s.score >= min).collect())
 }
+
+/// The tenants with at least one live memory, sorted: a loose index scan over the primary key (one index probe per
+/// tenant, not a pass over every row), then a live-memory check per tenant.
+pub(crate) async fn tenants(client: &Client, now: Timestamp) -> Result<Vec<String>> {
+    let sql = "WITH RECURSIVE t(tenant) AS ( \
+           (SELECT tenant FROM memlane_memories ORDER BY tenant LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT m.tenant FROM memlane_memories m WHERE m.tenant > t.tenant ORDER BY m.tenant LIMIT 1) \
+           FROM t WHERE t.tenant IS NOT NULL) \
+         SELECT t.tenant FROM t WHERE t.tenant IS NOT NULL AND EXISTS ( \
+           SELECT 1 FROM memlane_memories m WHERE m.tenant = t.tenant \
+           AND (m.expires_ms IS NULL OR m.expires_ms > $1)) \
+         ORDER BY t.tenant";
+    let stmt = client.prepare_cached(sql).await.map_err(map)?;
+    let rows = client
+        .query(&stmt, &[&now.as_millis()])
+        .await
+        .map_err(map)?;
+    rows.iter()
+        .map(|r| r.try_get::<_, String>(0).map_err(map))
+        .collect()
+}

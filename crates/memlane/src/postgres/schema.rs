@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         vector: false,
     },
     Migration {
+        version: 2,
+        name: "outbox",
+        sql: include_str!("../../migrations/postgres/0002_outbox.sql"),
+        vector: false,
+    },
+    Migration {
         version: 101,
         name: "pgvector",
         sql: include_str!("../../migrations/postgres/0101_pgvector.sql"),

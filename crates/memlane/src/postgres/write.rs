@@ -7,13 +7,17 @@
 //!   the earlier; adds of different content never wait for each other.
 //! - Updates read the row `FOR UPDATE`, check the expected version and write the new state in the same
 //!   transaction: of several concurrent updates of one version, exactly one wins.
+//! - With the outbox on (`outbox=true`), each write appends its changes to the outbox in the same transaction,
+//!   last, right before committing (see `outbox.rs`).
 
 use deadpool_postgres::{Client, Transaction};
 use memlane_core::{
-    content_hash, Added, Error, Memory, MemoryId, NewMemory, Result, Scope, Timestamp, Update,
+    content_hash, Added, Change, Error, Memory, MemoryId, NewMemory, Result, Scope, Timestamp,
+    Update,
 };
 
 use super::error::{map, NAME};
+use super::outbox;
 use super::rows::{from_row, Values, COLUMNS, INSERT_COLUMNS, INSERT_VALUES};
 use super::sql::{Param, Where};
 
@@ -93,6 +97,7 @@ pub(crate) async fn add(
     dedup: bool,
     now: Timestamp,
     ts_config: &String,
+    log: bool,
 ) -> Result<Vec<Added>> {
     let items: Vec<(bool, Memory)> = batch
         .into_iter()
@@ -171,6 +176,16 @@ pub(crate) async fn add(
             created: true,
         });
     }
+    if log {
+        let changes: Vec<Change> = out
+            .iter()
+            .filter(|a| a.created)
+            .map(|a| Change::Upsert {
+                memory: a.memory.clone(),
+            })
+            .collect();
+        outbox::append(&tx, &changes).await?;
+    }
     tx.commit().await.map_err(map)?;
     Ok(out)
 }
@@ -183,6 +198,7 @@ pub(crate) async fn update(
     u: &Update,
     now: Timestamp,
     ts_config: &String,
+    log: bool,
 ) -> Result<Memory> {
     let tx = client.transaction().await.map_err(map)?;
     let old = find(&tx, tenant, id)
@@ -209,28 +225,44 @@ pub(crate) async fn update(
     )
     .await
     .map_err(map)?;
+    if log {
+        outbox::append(
+            &tx,
+            &[Change::Upsert {
+                memory: next.clone(),
+            }],
+        )
+        .await?;
+    }
     tx.commit().await.map_err(map)?;
     Ok(next)
 }
 
 /// Deletes one memory; not found when absent or expired (an expired one is deleted all the same).
 pub(crate) async fn delete(
-    client: &Client,
+    client: &mut Client,
     tenant: &str,
     id: MemoryId,
     now: Timestamp,
+    log: bool,
 ) -> Result<()> {
-    let stmt = client
+    let tx = client.transaction().await.map_err(map)?;
+    let stmt = tx
         .prepare_cached(
             "DELETE FROM memlane_memories WHERE tenant = $1 AND id = $2 RETURNING expires_ms",
         )
         .await
         .map_err(map)?;
-    let row = client
-        .query_opt(&stmt, &[&tenant, &id])
-        .await
-        .map_err(map)?;
+    let row = tx.query_opt(&stmt, &[&tenant, &id]).await.map_err(map)?;
     let expires: Option<Option<i64>> = row.map(|r| r.try_get(0)).transpose().map_err(map)?;
+    if log && expires.is_some() {
+        let change = Change::Delete {
+            tenant: tenant.to_owned(),
+            id,
+        };
+        outbox::append(&tx, &[change]).await?;
+    }
+    tx.commit().await.map_err(map)?;
     match expires {
         Some(e) if e.is_none_or(|e| e > now.as_millis()) => Ok(()),
         _ => Err(Error::not_found(NAME, format!("memory {id}"))),
@@ -238,19 +270,27 @@ pub(crate) async fn delete(
 }
 
 /// Deletes every memory of a scope; returns how many.
-pub(crate) async fn forget(client: &Client, scope: &Scope) -> Result<u64> {
+pub(crate) async fn forget(client: &mut Client, scope: &Scope, log: bool) -> Result<u64> {
     let mut w = Where::default();
     w.scope(scope);
     let sql = format!(
         "WITH d AS (DELETE FROM memlane_memories m WHERE {} RETURNING 1) SELECT count(*) FROM d",
         w.sql
     );
-    let n: i64 = client
+    let tx = client.transaction().await.map_err(map)?;
+    let n: i64 = tx
         .query_typed_one(&sql, &w.typed())
         .await
         .map_err(map)?
         .try_get(0)
         .map_err(map)?;
+    if log && n > 0 {
+        let change = Change::Forget {
+            scope: scope.clone(),
+        };
+        outbox::append(&tx, &[change]).await?;
+    }
+    tx.commit().await.map_err(map)?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

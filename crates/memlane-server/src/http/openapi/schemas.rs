@@ -1,249 +1,302 @@
-//! The component schemas of the OpenAPI document: the JSON forms of the core types and of the API's bodies.
+//! The schemas of the core's types, for the OpenAPI document.
 //!
-//! Request schemas carry an `example` that the tests decode into the server's request types, so that a renamed
-//! or added field cannot leave the document behind silently.
+//! The core's types ([`memlane::Memory`], [`memlane::Page`], ...) are not annotated for utoipa (the core has no
+//! HTTP concerns), and Rust's orphan rule forbids implementing utoipa's trait for them here. So each one has a
+//! mirror here with the same JSON form, used only as a schema (`#[schema(value_type = ...)]` in the request types,
+//! `body = ...` in the routes). They are never built; `tests/openapi.rs` checks real answers of a running server
+//! against these schemas, so a mirror that drifts from its type fails there.
+#![allow(dead_code)]
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-/// A `$ref` to a component schema.
-pub(super) fn r(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
+/// What sort of memory it is: `message` (short-term, conversation turns), `fact` (long-term), `episode` (what
+/// happened) or `procedure` (how to do something). Default: `fact`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    Message,
+    Fact,
+    Episode,
+    Procedure,
 }
 
-fn scope_fields() -> Value {
-    json!({
-        "user": {"type": "string", "maxLength": 256, "description": "the end user"},
-        "agent": {"type": "string", "maxLength": 256, "description": "the agent"},
-        "session": {"type": "string", "maxLength": 256, "description": "the conversation or run"}
-    })
+/// How a search ranks: `keyword` (BM25, normalized to [0, 1]), `semantic` (cosine similarity of embeddings) or
+/// `hybrid` (both fused, in [0, 1]). Default: `keyword`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SearchMode {
+    Keyword,
+    Semantic,
+    Hybrid,
 }
 
-fn with_scope(mut props: Value) -> Value {
-    if let (Some(p), Some(s)) = (props.as_object_mut(), scope_fields().as_object()) {
-        for (k, v) in s {
-            p.insert(k.clone(), v.clone());
-        }
-    }
-    props
+/// Whose memory it is. In answers only: requests never name the tenant (it is the caller's).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Scope {
+    /// The tenant of the API key.
+    tenant: String,
+    /// The end user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    /// The agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<String>,
+    /// The conversation or run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
 }
 
-/// A cursor as `list` returns them.
-fn cursor_example() -> String {
-    memlane::Cursor {
-        created_at: memlane::Timestamp::from_millis(1_795_613_745_123),
-        id: uuid::Uuid::from_u128(0x019abf2c_7d1e_7c3a_9f00_5b1e2d3c4a5b),
-    }
-    .encode()
+/// An embedding vector with the model that produced it; vectors of different models are never compared.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Embedding {
+    /// The model's name, e.g. `all-MiniLM-L6-v2`.
+    model: String,
+    /// The vector; its length is the model's dimension.
+    vector: Vec<f32>,
 }
 
-/// Every component schema.
-pub(super) fn all() -> Value {
-    json!({
-        "Kind": {"type": "string", "enum": ["message", "fact", "episode", "procedure"]},
-        "Scope": {
-            "type": "object", "additionalProperties": false, "required": ["tenant"],
-            "description": "Whose memory it is. In answers only: requests never name the tenant.",
-            "properties": with_scope(json!({"tenant": {"type": "string"}}))
-        },
-        "ScopeIn": {
-            "type": "object", "additionalProperties": false,
-            "description": "The scope of a new memory; its tenant is the caller's.",
-            "properties": scope_fields()
-        },
-        "Embedding": {
-            "type": "object", "additionalProperties": false, "required": ["model", "vector"],
-            "properties": {
-                "model": {"type": "string"},
-                "vector": {"type": "array", "items": {"type": "number"}}
-            }
-        },
-        "Ttl": {
-            "description": "A time to live: a duration such as \"10m\" (ms, s, m, h, d) or a number of seconds.",
-            "oneOf": [{"type": "string", "example": "10m"}, {"type": "integer", "minimum": 1}]
-        },
-        "Filter": {
-            "type": "object",
-            "description": "A filter in memlane's JSON filter language (docs/filters.md), e.g. {\"field\": \"kind\", \"eq\": \"fact\"}."
-        },
-        "Memory": {
-            "type": "object", "additionalProperties": false,
-            "required": ["id", "scope", "kind", "content", "metadata", "created_at", "updated_at", "version", "content_hash"],
-            "properties": {
-                "id": {"type": "string", "format": "uuid"},
-                "scope": r("Scope"),
-                "kind": r("Kind"),
-                "content": {"type": "string"},
-                "metadata": {"type": "object"},
-                "embedding": r("Embedding"),
-                "created_at": {"type": "string", "format": "date-time"},
-                "updated_at": {"type": "string", "format": "date-time"},
-                "expires_at": {"type": "string", "format": "date-time"},
-                "version": {"type": "integer", "minimum": 1},
-                "content_hash": {"type": "string", "description": "sha256 of content, hex"}
-            }
-        },
-        "NewMemory": {
-            "type": "object", "additionalProperties": false, "required": ["content"],
-            "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "for idempotent retries"},
-                "scope": r("ScopeIn"),
-                "kind": r("Kind"),
-                "content": {"type": "string", "minLength": 1},
-                "metadata": {"type": "object"},
-                "embedding": r("Embedding"),
-                "ttl": r("Ttl"),
-                "expires_at": {"type": "string", "format": "date-time"}
-            }
-        },
-        "AddRequest": {
-            "type": "object", "additionalProperties": false, "required": ["memories"],
-            "properties": {
-                "memories": {"type": "array", "items": r("NewMemory"), "minItems": 1},
-                "dedup": {"type": "boolean", "description": "default: the store's setting"}
-            },
-            "example": {"memories": [{
-                "id": "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b", "scope": {"user": "alice", "agent": "a", "session": "s1"},
-                "kind": "fact", "content": "Alice prefers dark mode", "metadata": {"source": "chat"},
-                "embedding": {"model": "all-MiniLM-L6-v2", "vector": [0.1, 0.2]}, "ttl": "7d"
-            }], "dedup": true}
-        },
-        "AddResponse": {
-            "type": "object", "required": ["results"],
-            "properties": {"results": {"type": "array", "items": {
-                "type": "object", "required": ["memory", "created"],
-                "properties": {"memory": r("Memory"), "created": {"type": "boolean"}}
-            }}}
-        },
-        "Update": {
-            "type": "object", "additionalProperties": false,
-            "properties": {
-                "content": {"type": "string"},
-                "metadata": {"type": "object", "description": "replaces the whole object"},
-                "kind": r("Kind"),
-                "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "null removes it"},
-                "ttl": r("Ttl"),
-                "embedding": r("Embedding"),
-                "expected_version": {"type": "integer", "description": "409 unless this is the stored version"}
-            },
-            "example": {"content": "Alice prefers light mode", "metadata": {"source": "chat"}, "kind": "fact",
-                        "expires_at": null, "embedding": {"model": "m", "vector": [1.0]}, "expected_version": 1}
-        },
-        "GetManyRequest": {
-            "type": "object", "additionalProperties": false, "required": ["ids"],
-            "properties": {"ids": {"type": "array", "items": {"type": "string", "format": "uuid"}}},
-            "example": {"ids": ["019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b"]}
-        },
-        "Memories": {
-            "type": "object", "required": ["memories"],
-            "properties": {"memories": {"type": "array", "items": r("Memory")}}
-        },
-        "ListRequest": {
-            "type": "object", "additionalProperties": false,
-            "properties": with_scope(json!({
-                "filter": r("Filter"),
-                "limit": {"type": "integer", "minimum": 1, "default": memlane::DEFAULT_LIMIT},
-                "cursor": {"type": "string", "description": "the previous page's next"}
-            })),
-            "example": {"user": "alice", "agent": "a", "session": "s1", "filter": {"field": "kind", "eq": "fact"}, "limit": 10,
-                        "cursor": cursor_example()}
-        },
-        "Page": {
-            "type": "object", "required": ["memories", "next"],
-            "properties": {
-                "memories": {"type": "array", "items": r("Memory")},
-                "next": {"type": ["string", "null"], "description": "the cursor of the next page; null on the last"}
-            }
-        },
-        "SearchRequest": {
-            "type": "object", "additionalProperties": false, "required": ["text"],
-            "properties": with_scope(json!({
-                "text": {"type": "string"},
-                "mode": {"type": "string", "enum": ["keyword", "semantic", "hybrid"], "default": "keyword"},
-                "filter": r("Filter"),
-                "limit": {"type": "integer", "minimum": 1, "default": memlane::DEFAULT_LIMIT},
-                "min_score": {"type": "number", "minimum": 0, "maximum": 1},
-                "embedding": r("Embedding")
-            })),
-            "example": {"text": "dark mode", "mode": "keyword", "filter": {"field": "kind", "eq": "fact"}, "limit": 5,
-                        "min_score": 0.2, "embedding": {"model": "all-MiniLM-L6-v2", "vector": [0.1, 0.2]},
-                        "user": "alice", "agent": "a", "session": "s1"}
-        },
-        "SearchResponse": {
-            "type": "object", "required": ["results"],
-            "properties": {"results": {"type": "array", "items": {
-                "type": "object", "required": ["memory", "score"],
-                "properties": {"memory": r("Memory"), "score": {"type": "number", "minimum": 0, "maximum": 1}}
-            }}}
-        },
-        "CountRequest": {
-            "type": "object", "additionalProperties": false,
-            "properties": with_scope(json!({"filter": r("Filter")})),
-            "example": {"user": "alice", "agent": "a", "session": "s1", "filter": {"field": "kind", "eq": "message"}}
-        },
-        "CountResponse": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
-        "ForgetRequest": {
-            "type": "object", "additionalProperties": false,
-            "description": "A scope to delete; the whole tenant only with \"all\": true and no scope field.",
-            "properties": with_scope(json!({"all": {"type": "boolean", "default": false}})),
-            "example": {"user": "alice", "agent": "a", "session": "s1", "all": false}
-        },
-        "ForgetResponse": {"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "integer"}}},
-        "ImportReport": {
-            "type": "object", "required": ["created", "existing", "skipped"],
-            "properties": {
-                "created": {"type": "integer"},
-                "existing": {"type": "integer"},
-                "skipped": {"type": "array", "description": "[line number, why] of skipped lines",
-                            "items": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}}
-            }
-        },
-        "Capabilities": {
-            "type": "object", "required": ["backend", "limits"],
-            "properties": {
-                "backend": {"type": "string"},
-                "keyword_search": {"type": "boolean"},
-                "semantic_search": {"type": "boolean"},
-                "hybrid_search": {"type": "boolean"},
-                "ttl": {"type": "boolean"},
-                "transactions": {"type": "boolean"},
-                "durable": {"type": "boolean"},
-                "limits": {"type": "object", "properties": {
-                    "max_content_bytes": {"type": "integer"}, "max_metadata_bytes": {"type": "integer"},
-                    "max_batch": {"type": "integer"}, "max_limit": {"type": "integer"}, "max_dimension": {"type": "integer"}
-                }}
-            }
-        },
-        "Health": {
-            "type": "object", "required": ["status", "backends"],
-            "properties": {
-                "status": {"type": "string", "enum": ["ok", "unavailable", "draining"]},
-                "backends": {"type": "array", "items": {
-                    "type": "object", "required": ["backend", "status", "latency_ms", "checked_at"],
-                    "properties": {
-                        "backend": {"type": "string"},
-                        "status": {"type": "string", "enum": ["ok", "unavailable"]},
-                        "latency_ms": {"type": "number"},
-                        "checked_at": {"type": "string", "format": "date-time"},
-                        "error": {"type": "string"}
-                    }
-                }}
-            }
-        },
-        "Error": {
-            "type": "object", "required": ["error"],
-            "properties": {"error": {
-                "type": "object", "required": ["code", "message", "request_id"],
-                "properties": {
-                    "code": {"type": "string", "enum": [
-                        "invalid_input", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict",
-                        "too_large", "unsupported_media_type", "internal", "unsupported", "unavailable"
-                    ]},
-                    "message": {"type": "string"},
-                    "field": {"type": "string", "description": "the offending field, when known"},
-                    "current_version": {"type": "integer", "description": "on a version conflict"},
-                    "request_id": {"type": "string"}
-                }
-            }}
-        }
-    })
+/// A time to live: a number of seconds (at least 1) or a duration such as `"10m"` (units ms, s, m, h, d).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Ttl {
+    /// Seconds.
+    Seconds(u64),
+    /// A duration with a unit, e.g. `"10m"`.
+    Text(String),
+}
+
+/// A filter in memlane's JSON filter language (docs/filters.md): `{"field": F, "<op>": V}` with op one of `eq ne
+/// in nin gt gte lt lte exists contains`, joined by `{"and": [..]}`, `{"or": [..]}`, `{"not": ..}`.
+#[derive(Serialize, ToSchema)]
+#[schema(value_type = Object, examples(json!({"field": "kind", "eq": "fact"})))]
+pub(crate) struct Filter(serde_json::Value);
+
+/// A stored memory.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Memory {
+    /// Its id (UUIDv7, time-ordered).
+    id: uuid::Uuid,
+    /// Whose it is.
+    scope: Scope,
+    /// What sort it is.
+    kind: Kind,
+    /// The text.
+    content: String,
+    /// Free-form JSON object.
+    #[schema(value_type = Object)]
+    metadata: serde_json::Map<String, serde_json::Value>,
+    /// The content's embedding, when one was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedding: Option<Embedding>,
+    /// When it was created (RFC 3339, milliseconds).
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// When it was last changed.
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// When it expires; it is never returned after that.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    /// Starts at 1, bumped by each update (optimistic concurrency).
+    #[schema(minimum = 1)]
+    version: u64,
+    /// sha256 of `content`, lowercase hex.
+    content_hash: String,
+}
+
+/// A change to a memory; absent fields are left as they are.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "content": "Alice prefers light mode", "metadata": {"source": "chat"}, "kind": "fact",
+    "expires_at": null, "embedding": {"model": "m", "vector": [1.0]}, "expected_version": 1
+})))]
+pub(crate) struct Update {
+    /// New content (the embedding is dropped, or recomputed by the server's embedder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+    /// New metadata, replacing the old object whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// New kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<Kind>,
+    /// New expiry; `null` removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    /// New time to live from now; exclusive with `expires_at`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl: Option<Ttl>,
+    /// New embedding (of the unchanged or new content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedding: Option<Embedding>,
+    /// Apply only if the stored version is this one; otherwise 409.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_version: Option<u64>,
+}
+
+/// One page of a listing, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Page {
+    /// The memories.
+    memories: Vec<Memory>,
+    /// The cursor of the next page (give it as `cursor`); `null` on the last page.
+    #[schema(required = true)]
+    next: Option<String>,
+}
+
+/// What `add` did with one memory.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Added {
+    /// The stored memory (the existing one when not created).
+    memory: Memory,
+    /// `true` when it was stored now; `false` when the id or content already existed.
+    created: bool,
+}
+
+/// A search result.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Scored {
+    /// The memory.
+    memory: Memory,
+    /// Its score in [0, 1], higher is better.
+    #[schema(minimum = 0, maximum = 1)]
+    score: f32,
+}
+
+/// How an import went.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ImportReport {
+    /// Memories stored now.
+    created: u64,
+    /// Memories that were already there (same id and content).
+    existing: u64,
+    /// `[line number, why]` of each skipped line (only with `skip_invalid`).
+    #[schema(value_type = Vec<Vec<Value>>)]
+    skipped: Vec<(u64, String)>,
+}
+
+/// The size limits a store enforces.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Limits {
+    /// Bytes of content.
+    max_content_bytes: u64,
+    /// Bytes of metadata (as JSON).
+    max_metadata_bytes: u64,
+    /// Memories per batch.
+    max_batch: u64,
+    /// Results per page or search.
+    max_limit: u64,
+    /// Embedding dimension.
+    max_dimension: u64,
+}
+
+/// What a store offers, and its limits.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Capabilities {
+    /// Keyword search.
+    keyword_search: bool,
+    /// Semantic search.
+    semantic_search: bool,
+    /// Hybrid search.
+    hybrid_search: bool,
+    /// Expiry (TTL).
+    ttl: bool,
+    /// All-or-nothing batches.
+    transactions: bool,
+    /// Survives restarts.
+    durable: bool,
+    /// The size limits.
+    limits: Limits,
+}
+
+/// Whether the server is ready.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Readiness {
+    Ok,
+    Unavailable,
+    Draining,
+}
+
+/// A backend's state at its last probe.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum BackendStatus {
+    Ok,
+    Unavailable,
+}
+
+/// One backend's last probe.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BackendHealth {
+    /// The backend's name.
+    backend: String,
+    /// Up or not.
+    status: BackendStatus,
+    /// How long the probe took.
+    latency_ms: f64,
+    /// When.
+    #[schema(format = DateTime)]
+    checked_at: String,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The answer of `/health/ready`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// Overall.
+    status: Readiness,
+    /// Each backend.
+    backends: Vec<BackendHealth>,
+}
+
+/// The stable error codes.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ErrorCode {
+    InvalidInput,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    TooLarge,
+    UnsupportedMediaType,
+    Internal,
+    Unsupported,
+    Unavailable,
+}
+
+/// The fields of an error.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// The stable code.
+    code: ErrorCode,
+    /// What went wrong, for people.
+    message: String,
+    /// The offending field (a JSON pointer into the body, a query parameter or a header), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    /// The stored version, on a version conflict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<u64>,
+    /// The request's id (also in the `x-request-id` header).
+    request_id: String,
+}
+
+/// Every error answer.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Error {
+    /// The error.
+    error: ErrorDetail,
 }

@@ -17,12 +17,14 @@
 //! | `GET /health/live`, `GET /health/ready` | [`service::live`], [`service::ready`] |
 //! | `GET /metrics` | [`service::metrics`] |
 //! | `GET /openapi.json` | the OpenAPI document ([`super::openapi`]) |
+//! | `GET /docs`, `GET /docs/redoc.standalone.js` | the API reference page and its vendored script |
 
-mod forget;
-mod memories;
-mod portability;
-mod read;
-mod service;
+// Visible to `super::openapi`, which lists the handlers' `#[utoipa::path]`s.
+pub(super) mod forget;
+pub(super) mod memories;
+pub(super) mod portability;
+pub(super) mod read;
+pub(super) mod service;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
@@ -51,6 +53,8 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("/health/ready", "GET"),
     ("/metrics", "GET"),
     ("/openapi.json", "GET"),
+    ("/docs", "GET"),
+    ("/docs/redoc.standalone.js", "GET"),
 ];
 
 /// The whole application.
@@ -84,6 +88,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/health/ready", get(service::ready))
         .route("/metrics", get(service::metrics))
         .route("/openapi.json", get(openapi::serve))
+        .route("/docs", get(openapi::docs_page))
+        .route(openapi::DOCS_ASSET_PATH, get(openapi::docs_asset))
+        .merge(super::mcp::router(&state))
         .fallback(service::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(service::panicked))

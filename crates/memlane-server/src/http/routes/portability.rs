@@ -21,6 +21,7 @@ use crate::http::auth::Tenant;
 use crate::http::dto::{scope, ExportQuery, ImportQuery, ImportResponse};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, JsonlBody};
+use crate::http::openapi::schemas as s;
 use crate::http::AppState;
 
 /// The content type of exports.
@@ -36,6 +37,17 @@ enum Step {
     Done,
 }
 
+#[utoipa::path(
+    get, path = "/v1/export", tag = "portability", operation_id = "export",
+    summary = "Every memory of a scope, as a streamed JSONL export",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "a header line, then one memory per line", content_type = "application/x-ndjson", body = String),
+        (status = 400, description = "invalid input; `field` names it", body = s::Error),
+        (status = 401, description = "missing or wrong API key", body = s::Error),
+        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = s::Error),
+    )
+)]
 /// `GET /v1/export?user=&agent=&session=`: every memory of the scope, as a JSONL stream.
 pub(crate) async fn export(
     State(state): State<AppState>,
@@ -97,6 +109,21 @@ async fn next_chunk(
     Some((Ok(Bytes::from(buf)), next))
 }
 
+#[utoipa::path(
+    post, path = "/v1/import", tag = "portability", operation_id = "import",
+    summary = "Read an export into the caller's tenant",
+    params(ImportQuery),
+    request_body(content = String, content_type = "application/x-ndjson", description = "an export (JSONL)"),
+    responses(
+        (status = 200, description = "what was imported", body = s::ImportReport),
+        (status = 400, description = "invalid input; `field` names it", body = s::Error),
+        (status = 401, description = "missing or wrong API key", body = s::Error),
+        (status = 409, description = "version mismatch or id reused", body = s::Error),
+        (status = 413, description = "body or value too large", body = s::Error),
+        (status = 415, description = "wrong Content-Type (want application/json)", body = s::Error),
+        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = s::Error),
+    )
+)]
 /// `POST /v1/import?skip_invalid=true`: reads an export (the body, JSONL) into the caller's tenant; every memory's
 /// tenant becomes the caller's. Importing the same export twice creates nothing new.
 pub(crate) async fn import(

@@ -10,8 +10,22 @@ use crate::http::dto::{
 };
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
+use crate::http::openapi::schemas as s;
 use crate::http::AppState;
 
+#[utoipa::path(
+    post, path = "/v1/memories/list", tag = "queries", operation_id = "listMemories",
+    summary = "A page of memories in a scope, newest first",
+    request_body = ListRequest,
+    responses(
+        (status = 200, description = "a page", body = s::Page),
+        (status = 400, description = "invalid input; `field` names it", body = s::Error),
+        (status = 401, description = "missing or wrong API key", body = s::Error),
+        (status = 413, description = "body or value too large", body = s::Error),
+        (status = 415, description = "wrong Content-Type (want application/json)", body = s::Error),
+        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = s::Error),
+    )
+)]
 /// `POST /v1/memories/list`: a page, newest first; `next` continues it.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -27,6 +41,20 @@ pub(crate) async fn list(
     Ok(Json(state.store().list(&query).await?))
 }
 
+#[utoipa::path(
+    post, path = "/v1/search", tag = "queries", operation_id = "search",
+    summary = "The best matches, best first",
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "the matches", body = SearchResponse),
+        (status = 400, description = "invalid input; `field` names it", body = s::Error),
+        (status = 401, description = "missing or wrong API key", body = s::Error),
+        (status = 413, description = "body or value too large", body = s::Error),
+        (status = 415, description = "wrong Content-Type (want application/json)", body = s::Error),
+        (status = 501, description = "the store lacks the capability", body = s::Error),
+        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = s::Error),
+    )
+)]
 /// `POST /v1/search`: the best matches, best first.
 pub(crate) async fn search(
     State(state): State<AppState>,
@@ -46,6 +74,19 @@ pub(crate) async fn search(
     Ok(Json(SearchResponse { results }))
 }
 
+#[utoipa::path(
+    post, path = "/v1/count", tag = "queries", operation_id = "count",
+    summary = "How many memories in a scope pass a filter",
+    request_body = CountRequest,
+    responses(
+        (status = 200, description = "the count", body = CountResponse),
+        (status = 400, description = "invalid input; `field` names it", body = s::Error),
+        (status = 401, description = "missing or wrong API key", body = s::Error),
+        (status = 413, description = "body or value too large", body = s::Error),
+        (status = 415, description = "wrong Content-Type (want application/json)", body = s::Error),
+        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = s::Error),
+    )
+)]
 /// `POST /v1/count`: how many memories in the scope pass the filter.
 pub(crate) async fn count(
     State(state): State<AppState>,

@@ -49,6 +49,31 @@ pub(crate) struct Stat {
     pub(crate) len: u64,
 }
 
+/// A text's distinct terms with how often each occurs, and its length in words that are not stopwords: what the
+/// index keeps of a content. Working it out (tokenizing, stemming) is most of an insert's cost, and needs no lock.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Terms {
+    pub(crate) tf: Vec<(String, u32)>,
+    pub(crate) len: u32,
+}
+
+impl Terms {
+    /// The terms of `content`.
+    pub(crate) fn of(content: &str) -> Terms {
+        let mut all = tokens(content);
+        let len = all.iter().map(|t| u32::from(!t.stop)).sum();
+        all.sort_unstable_by(|a, b| a.term.cmp(&b.term));
+        let mut tf: Vec<(String, u32)> = Vec::with_capacity(all.len());
+        for t in all {
+            match tf.last_mut() {
+                Some((last, n)) if *last == t.term => *n += 1,
+                _ => tf.push((t.term, 1)),
+            }
+        }
+        Terms { tf, len }
+    }
+}
+
 /// What the index keeps of one memory.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry<'a> {
@@ -176,6 +201,11 @@ impl Index {
 
     /// Adds (or replaces) a memory.
     pub(crate) fn put(&mut self, e: &Entry<'_>) {
+        self.put_terms(e, Terms::of(e.content));
+    }
+
+    /// Adds (or replaces) a memory whose content's terms are worked out already.
+    pub(crate) fn put_terms(&mut self, e: &Entry<'_>, terms: Terms) {
         self.remove(e.rowid);
         let ids = ScopeIds([
             self.intern(Some(&e.scope.tenant)),
@@ -186,12 +216,7 @@ impl Index {
         let Ok(slot) = u32::try_from(self.rowid.len()) else {
             return;
         };
-        let mut tf: HashMap<String, u32> = HashMap::new();
-        let mut len = 0u32;
-        for t in tokens(e.content) {
-            len += u32::from(!t.stop);
-            *tf.entry(t.term).or_default() += 1;
-        }
+        let Terms { tf, len } = terms;
         for (term, n) in tf {
             let id = self.term_id(term) as usize;
             self.postings[id].push(Posting { slot, tf: n });

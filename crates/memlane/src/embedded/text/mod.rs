@@ -24,10 +24,11 @@ pub(crate) mod when;
 
 use std::sync::{RwLock, RwLockReadGuard};
 
-use memlane_core::{Memory, Result, Scope};
+use memlane_core::{Memory, NewMemory, Result, Scope};
 use rusqlite::Connection;
 
 use super::error::map;
+pub(crate) use index::Terms;
 use index::{Entry, Index, NO_SLOT};
 
 /// How much a memory's best session neighbour counts in its score (its own match counts 1).
@@ -36,6 +37,36 @@ pub(crate) const CONTEXT_WEIGHT: f32 = 0.5;
 pub(crate) const OUTSIDE_PERIOD: f32 = 0.5;
 /// Query words beyond this many are ignored.
 pub(crate) const MAX_QUERY_TERMS: usize = 64;
+
+/// Batches at least this large have their terms worked out on another thread while the writer runs SQL and waits
+/// for the disk ([`Pending`]); smaller ones on the writer's thread.
+pub(crate) const PARALLEL_MIN: usize = 8;
+
+/// The terms of a batch's contents, being worked out on a blocking thread of the runtime.
+#[derive(Debug)]
+pub(crate) struct Pending(std::sync::mpsc::Receiver<Vec<Terms>>);
+
+impl Pending {
+    /// Starts on the contents of a batch, in order; `None` for small batches or outside a runtime.
+    pub(crate) fn start(batch: &[NewMemory]) -> Option<Pending> {
+        if batch.len() < PARALLEL_MIN {
+            return None;
+        }
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let contents: Vec<String> = batch.iter().map(|m| m.content.clone()).collect();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        handle.spawn_blocking(move || {
+            // The writer may have failed and gone: nothing to do then.
+            let _ = tx.send(contents.iter().map(|c| Terms::of(c)).collect());
+        });
+        Some(Pending(rx))
+    }
+
+    /// The terms, in batch order, once worked out; `None` if the task could not run.
+    pub(crate) fn wait(self) -> Option<Vec<Terms>> {
+        self.0.recv().ok()
+    }
+}
 
 /// The text index, shared by readers and the writer.
 #[derive(Debug, Default)]
@@ -82,6 +113,15 @@ impl TextIndex {
 
     /// After a commit: forgets `gone` and (re)indexes `stored` memories with their rowids.
     pub(crate) fn apply(&self, gone: &[i64], stored: &[(i64, &Memory)]) {
+        let analyzed = stored
+            .iter()
+            .map(|(r, m)| (*r, *m, Terms::of(&m.content)))
+            .collect();
+        self.apply_terms(gone, analyzed);
+    }
+
+    /// As [`Self::apply`], with each memory's terms worked out already (outside the lock).
+    pub(crate) fn apply_terms(&self, gone: &[i64], stored: Vec<(i64, &Memory, Terms)>) {
         if gone.is_empty() && stored.is_empty() {
             return;
         }
@@ -89,14 +129,17 @@ impl TextIndex {
         for r in gone {
             ix.remove(*r);
         }
-        for (rowid, m) in stored {
-            ix.put(&Entry {
-                rowid: *rowid,
-                scope: &m.scope,
-                content: &m.content,
-                created_ms: m.created_at.as_millis(),
-                expires_ms: m.expires_at.map(|t| t.as_millis()),
-            });
+        for (rowid, m, terms) in stored {
+            ix.put_terms(
+                &Entry {
+                    rowid,
+                    scope: &m.scope,
+                    content: &m.content,
+                    created_ms: m.created_at.as_millis(),
+                    expires_ms: m.expires_at.map(|t| t.as_millis()),
+                },
+                terms,
+            );
         }
         if ix.wants_compaction() {
             ix.compact();
