@@ -163,7 +163,8 @@ async fn embedded_to_embedded_survives_kill_9() {
     );
     assert_identical(a.as_ref(), b.as_ref(), &tenants).await;
 
-    // Drift: change one memory in the destination; a fresh verification fails with exit code 4 and names it.
+    // Drift: change one memory's metadata in the destination (same content, so re-copying it finds it "already
+    // there" rather than in conflict); a fresh verification fails with exit code 4 and names the scope.
     let victim = b
         .list(&memlane::ListQuery::new(Scope::tenant("acme")).limit(1))
         .await
@@ -173,14 +174,19 @@ async fn embedded_to_embedded_survives_kill_9() {
     b.update(
         "acme",
         victim.id,
-        memlane::Update::default().content("tampered"),
+        memlane::Update::default().metadata(
+            serde_json::json!({"tampered": true})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        ),
     )
     .await
     .expect("update");
     drop((a, b));
-    let (code, out, _) = migrate(&from, &to, &cp, &["--restart"]);
-    assert_eq!(code, 4, "{out}");
-    assert!(out.contains("tenant acme: DIFFERENT"), "{out}");
+    let (code, out, err) = migrate(&from, &to, &cp, &["--restart"]);
+    assert_eq!(code, 4, "{out}\n{err}");
+    assert!(out.contains("tenant acme: DIFFERENT"), "{out}\n{err}");
     assert!(out.contains("differs"), "{out}");
     assert!(out.contains("tenant globex: identical"), "{out}");
 }
@@ -216,4 +222,44 @@ async fn embedded_to_postgres_survives_kill_9() {
     for t in &tenants {
         b.forget(&Scope::tenant(t.clone())).await.expect("clean up");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflicting_destination_stops_the_migration_and_names_the_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
+    let from = format!("{}?embedder=none", src.display());
+    let to = format!("{}?embedder=none", dst.display());
+    let tenants = vec!["acme".to_owned()];
+    {
+        let store = memlane::open(&from).await.expect("open source");
+        fill(store.as_ref(), &tenants).await;
+    }
+    let cp = dir.path().join("cp.json");
+    let (code, out, err) = migrate(&from, &to, &cp, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // The destination's copy of one memory now says something else: migrating again must not overwrite it.
+    let b = memlane::open(&to).await.expect("target");
+    let victim = b
+        .list(&memlane::ListQuery::new(Scope::tenant("acme")).limit(1))
+        .await
+        .expect("list")
+        .memories
+        .remove(0);
+    b.update(
+        "acme",
+        victim.id,
+        memlane::Update::default().content("tampered"),
+    )
+    .await
+    .expect("update");
+    drop(b);
+    let (code, _, err) = migrate(&from, &to, &cp, &["--restart"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains(&victim.id.to_string()), "{err}");
+    let b = memlane::open(&to).await.expect("target");
+    assert_eq!(
+        b.get("acme", victim.id).await.expect("get").content,
+        "tampered"
+    );
 }

