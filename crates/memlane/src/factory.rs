@@ -119,6 +119,24 @@ impl OpenOptions {
         }
     }
 
+    /// Takes the size limits every backend accepts (`max_content_bytes`, `max_metadata_bytes`, `max_batch`,
+    /// `max_limit`) into `limits`, leaving the ones not given as they are.
+    pub fn take_limits(&mut self, limits: &mut memlane_core::Limits) -> Result<()> {
+        if let Some(v) = self.take_num("max_content_bytes")? {
+            limits.max_content_bytes = v;
+        }
+        if let Some(v) = self.take_num("max_metadata_bytes")? {
+            limits.max_metadata_bytes = v;
+        }
+        if let Some(v) = self.take_num("max_batch")? {
+            limits.max_batch = v;
+        }
+        if let Some(v) = self.take_num("max_limit")? {
+            limits.max_limit = v;
+        }
+        Ok(())
+    }
+
     /// Fails if options are left that the backend did not take.
     pub fn finish(&self) -> Result<()> {
         match self.options.keys().next() {

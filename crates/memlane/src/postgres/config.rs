@@ -190,18 +190,7 @@ impl PostgresConfig {
             }
             self.purge_batch = n;
         }
-        if let Some(v) = o.take_num("max_content_bytes")? {
-            self.limits.max_content_bytes = v;
-        }
-        if let Some(v) = o.take_num("max_metadata_bytes")? {
-            self.limits.max_metadata_bytes = v;
-        }
-        if let Some(v) = o.take_num("max_batch")? {
-            self.limits.max_batch = v;
-        }
-        if let Some(v) = o.take_num("max_limit")? {
-            self.limits.max_limit = v;
-        }
+        o.take_limits(&mut self.limits)?;
         if let Some(v) = o.take_num("max_dimension")? {
             self.limits.max_dimension = v;
         }

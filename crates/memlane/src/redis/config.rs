@@ -176,18 +176,7 @@ impl RedisConfig {
                 })?),
             };
         }
-        if let Some(v) = opts.take_num("max_content_bytes")? {
-            c.limits.max_content_bytes = v;
-        }
-        if let Some(v) = opts.take_num("max_metadata_bytes")? {
-            c.limits.max_metadata_bytes = v;
-        }
-        if let Some(v) = opts.take_num("max_batch")? {
-            c.limits.max_batch = v;
-        }
-        if let Some(v) = opts.take_num("max_limit")? {
-            c.limits.max_limit = v;
-        }
+        opts.take_limits(&mut c.limits)?;
         opts.finish()?;
         c.validate()?;
         Ok(c)

@@ -107,18 +107,7 @@ impl VectorConfig {
             }
             c.readers = r;
         }
-        if let Some(v) = opts.take_num("max_content_bytes")? {
-            c.limits.max_content_bytes = v;
-        }
-        if let Some(v) = opts.take_num("max_metadata_bytes")? {
-            c.limits.max_metadata_bytes = v;
-        }
-        if let Some(v) = opts.take_num("max_batch")? {
-            c.limits.max_batch = v;
-        }
-        if let Some(v) = opts.take_num("max_limit")? {
-            c.limits.max_limit = v;
-        }
+        opts.take_limits(&mut c.limits)?;
         index_options(opts, &mut c.index)?;
         // Set by the factory when it wraps the store with an embedder.
         c.embedding_model = opts.options.remove("embedding_model");
