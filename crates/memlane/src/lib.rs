@@ -51,3 +51,6 @@ pub mod composite;
 
 #[cfg(feature = "vector")]
 pub mod vector;
+
+#[cfg(any(feature = "embedded", feature = "vector"))]
+mod sqlite;

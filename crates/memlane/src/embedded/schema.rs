@@ -10,7 +10,7 @@
 //! `(tenant, content_hash)`; version 3 drops both (keyword search scores in RAM, see `text`; dedup candidates come
 //! from RAM, see `dedup`). Stores written by older builds open and upgrade in place.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::config::SyncMode;
 
@@ -76,19 +76,10 @@ const STATEMENT_CACHE: usize = 128;
 
 /// Settings every connection gets.
 pub(crate) fn configure(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Room for every statement shape a busy store runs (filters, page sizes, batch sizes); re-preparing a
     // statement costs more than most point reads.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(
-        None,
-        "synchronous",
-        match sync {
-            SyncMode::Full => "FULL",
-            SyncMode::Normal => "NORMAL",
-        },
-    )?;
+    crate::sqlite::configure_wal(conn, sync, std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "cache_size", -16_000)?;
     Ok(())
@@ -110,57 +101,16 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The error for a vector of another model than the store's.
-pub(crate) fn other_model(field: &str, got: &str, store: &str) -> memlane_core::Error {
-    memlane_core::Error::invalid(
-        field,
-        format!(
-            "this store's embeddings are from the model {store:?}, not {got:?}: to change the model, re-index the store \
-             (memlane reindex --model DIR) instead of mixing vectors"
-        ),
-    )
-}
+pub(crate) use crate::sqlite::other_model;
 
 /// Records the embedding model of the store, or refuses `model` when the store holds vectors of another one.
 pub(crate) fn pin_model(conn: &mut Connection, model: &str) -> memlane_core::Result<()> {
-    use super::error::map;
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(map)?;
-    let pinned: Option<String> = tx
-        .query_row(
-            "SELECT value FROM settings WHERE key = 'embedding_model'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(map)?;
-    let existing: Option<String> = match pinned {
-        Some(p) => Some(p),
-        None => tx
-            .query_row(
-                "SELECT embedding_model FROM memories WHERE embedding_model IS NOT NULL AND embedding_model <> ?1 LIMIT 1",
-                [model],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(map)?,
-    };
-    if let Some(e) = existing.filter(|e| e != model) {
-        return Err(memlane_core::Error::invalid(
-            "embedder",
-            format!(
-                "this store's embeddings are from the model {e:?}; opening it with {model:?} would mix vectors of two \
-                 models: re-index it (memlane reindex --model DIR) or open it with the model it was built with"
-            ),
-        ));
-    }
-    tx.execute(
-        "INSERT OR IGNORE INTO settings (key, value) VALUES ('embedding_model', ?1)",
-        [model],
+    crate::sqlite::pin_model(
+        super::error::NAME,
+        conn,
+        model,
+        "SELECT embedding_model FROM memories WHERE embedding_model IS NOT NULL AND embedding_model <> ?1 LIMIT 1",
     )
-    .map_err(map)?;
-    tx.commit().map_err(map)
 }
 
 /// The newest schema version this build knows.

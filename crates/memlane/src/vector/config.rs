@@ -3,20 +3,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use memlane_core::{parse_ttl, Error, Limits, Result};
+use memlane_core::{Error, Limits, Result};
 use memlane_vector::{Compression, FsyncPolicy, IndexConfig};
 
+use crate::sqlite::LocalOptions;
+pub use crate::sqlite::SyncMode;
 use crate::OpenOptions;
 
-/// How hard the payload database works to make a commit durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SyncMode {
-    /// fsync on every commit: an acknowledged write survives power loss (the default).
-    #[default]
-    Full,
-    /// fsync at checkpoints only: an acknowledged write survives the process being killed, not power loss.
-    Normal,
-}
+/// Reader connections of the payload database by default.
+const READERS: u32 = 4;
 
 /// Settings of [`super::VectorStore`]; URL options in brackets.
 ///
@@ -52,14 +47,18 @@ pub struct VectorConfig {
 impl VectorConfig {
     /// Defaults for a directory.
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self::with(path.into(), LocalOptions::new(READERS))
+    }
+
+    fn with(path: PathBuf, o: LocalOptions) -> Self {
         VectorConfig {
-            path: path.into(),
-            dedup: true,
-            sync: SyncMode::Full,
-            purge_interval: Duration::from_secs(10),
-            readers: 4,
-            limits: Limits::default(),
-            embedding_model: None,
+            path,
+            dedup: o.dedup,
+            sync: o.sync,
+            purge_interval: o.purge_interval,
+            readers: o.readers,
+            limits: o.limits,
+            embedding_model: o.embedding_model,
             index: IndexConfig {
                 fsync: FsyncPolicy::Never,
                 snapshot_wal_bytes: 64 << 20,
@@ -72,45 +71,9 @@ impl VectorConfig {
 
     /// From a parsed URL, taking the options it knows and refusing others.
     pub fn from_options(opts: &mut OpenOptions) -> Result<Self> {
-        if opts.location.is_empty() {
-            return Err(Error::invalid(
-                "store",
-                "the vector store needs a directory, e.g. vector://./memlane-vectors",
-            ));
-        }
-        let mut c = VectorConfig::new(&opts.location);
-        if let Some(d) = opts.take_bool("dedup")? {
-            c.dedup = d;
-        }
-        match opts.options.remove("sync").as_deref() {
-            None => {}
-            Some("full") => c.sync = SyncMode::Full,
-            Some("normal") => c.sync = SyncMode::Normal,
-            Some(other) => {
-                return Err(Error::invalid(
-                    "store option sync",
-                    format!("{other:?} is not full or normal"),
-                ))
-            }
-        }
-        if let Some(p) = opts.options.remove("purge_interval") {
-            c.purge_interval = parse_ttl(&p).map_err(|_| {
-                Error::invalid(
-                    "store option purge_interval",
-                    format!("{p:?} is not a duration like 30s"),
-                )
-            })?;
-        }
-        if let Some(r) = opts.take_num::<u32>("readers")? {
-            if r == 0 {
-                return Err(Error::invalid("store option readers", "must be at least 1"));
-            }
-            c.readers = r;
-        }
-        opts.take_limits(&mut c.limits)?;
+        let o = LocalOptions::take(opts, READERS, "vector", "vector://./memlane-vectors")?;
+        let mut c = Self::with(opts.location.clone().into(), o);
         index_options(opts, &mut c.index)?;
-        // Set by the factory when it wraps the store with an embedder.
-        c.embedding_model = opts.options.remove("embedding_model");
         opts.finish()?;
         Ok(c)
     }

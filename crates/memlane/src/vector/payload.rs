@@ -42,16 +42,7 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 /// Connection settings: WAL journal, the sync mode, a busy timeout.
 pub(crate) fn configure(conn: &Connection, sync: SyncMode) -> rusqlite::Result<()> {
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(
-        None,
-        "synchronous",
-        match sync {
-            SyncMode::Full => "FULL",
-            SyncMode::Normal => "NORMAL",
-        },
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
+    crate::sqlite::configure_wal(conn, sync, std::time::Duration::from_secs(10))
 }
 
 /// Opens the writer connection of the database in `dir` and creates the tables.
@@ -224,43 +215,12 @@ pub(crate) fn max_vec_id(conn: &Connection) -> Result<u64> {
 
 /// Records the store's embedding model, or refuses `model` when the store holds vectors of another one.
 pub(crate) fn pin_model(conn: &mut Connection, model: &str) -> Result<()> {
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(db)?;
-    let pinned: Option<String> = tx
-        .query_row(
-            "SELECT value FROM settings WHERE key = 'embedding_model'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db)?;
-    let existing = match pinned {
-        Some(p) => Some(p),
-        None => tx
-            .query_row(
-                "SELECT model FROM indexes WHERE model <> ?1 LIMIT 1",
-                [model],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?,
-    };
-    if let Some(e) = existing.filter(|e| e != model) {
-        return Err(memlane_core::Error::invalid(
-            "embedder",
-            format!(
-                "this store's embeddings are from the model {e:?}; opening it with {model:?} would mix vectors of two \
-                 models: re-index it (memlane reindex --model DIR) or open it with the model it was built with"
-            ),
-        ));
-    }
-    tx.execute(
-        "INSERT OR IGNORE INTO settings (key, value) VALUES ('embedding_model', ?1)",
-        [model],
+    crate::sqlite::pin_model(
+        super::error::NAME,
+        conn,
+        model,
+        "SELECT model FROM indexes WHERE model <> ?1 LIMIT 1",
     )
-    .map_err(db)?;
-    tx.commit().map_err(db)
 }
 
 /// The embedding with its vector taken out (what RAM holds).
