@@ -9,7 +9,7 @@
 //!   reads the cache can serve are served, marked degraded.
 #![cfg(all(feature = "composite", feature = "postgres", feature = "redis"))]
 
-#[path = "composite_common.rs"]
+#[path = "own_servers.rs"]
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -9,159 +9,14 @@
 //! `MEMLANE_REQUIRE_SERVICES=1`).
 #![cfg(feature = "postgres")]
 
-#[path = "postgres_common.rs"]
-mod common;
+#[path = "own_servers.rs"]
+mod own;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use memlane::{ErrorKind, ListQuery, MemoryStore, MemoryStoreExt, NewMemory, Scope, SearchQuery};
-
-fn bin_dir() -> Option<PathBuf> {
-    if let Ok(b) = std::env::var("MEMLANE_TEST_POSTGRES_BIN") {
-        return Some(PathBuf::from(b));
-    }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
-        .collect();
-    dirs.sort();
-    dirs.pop()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
-}
-
-/// A cluster of its own, stopped and removed when dropped.
-struct Cluster {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    root: bool,
-}
-
-impl Cluster {
-    fn run(&self, program: &str, args: &[&str]) {
-        let exe = self.bin.join(program);
-        let mut cmd = if self.root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let out = cmd
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("run {program}: {e}"));
-        assert!(
-            out.status.success(),
-            "{program} {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn new(bin: PathBuf) -> Cluster {
-        let root = is_root();
-        let dir = tempfile::tempdir().expect("tempdir");
-        if root {
-            let st = Command::new("chown")
-                .args(["-R", "postgres:"])
-                .arg(dir.path())
-                .status()
-                .expect("chown");
-            assert!(st.success(), "chown the cluster's directory to postgres");
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let c = Cluster {
-            bin,
-            dir,
-            port,
-            root,
-        };
-        c.run(
-            "initdb",
-            &[
-                "-D",
-                &c.data(),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-            ],
-        );
-        c
-    }
-
-    fn data(&self) -> String {
-        self.dir.path().join("data").display().to_string()
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn start(&self) {
-        let opts = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
-            self.port,
-            self.path().display()
-        );
-        let log = self.path().join("server.log").display().to_string();
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data(),
-                "-l",
-                &log,
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &opts,
-                "start",
-            ],
-        );
-    }
-
-    fn stop(&self) {
-        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(if self.root { "runuser" } else { "true" })
-            .args(if self.root {
-                vec!["-u", "postgres", "--"]
-            } else {
-                vec![]
-            })
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", &self.data(), "-m", "immediate", "stop"])
-            .output();
-    }
-}
 
 fn assert_unavailable<T: std::fmt::Debug>(r: memlane::Result<T>, what: &str) {
     match r {
@@ -179,20 +34,10 @@ fn assert_unavailable<T: std::fmt::Debug>(r: memlane::Result<T>, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarts_are_unavailable_then_recovered_without_reopening() {
-    let Some(bin) = bin_dir() else {
-        assert!(
-            std::env::var("MEMLANE_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "no PostgreSQL binaries and MEMLANE_REQUIRE_SERVICES=1"
-        );
-        eprintln!("skipping: no PostgreSQL server binaries (set MEMLANE_TEST_POSTGRES_BIN)");
+    let Some(cluster) = own::Cluster::start() else {
         return;
     };
-    let cluster = Cluster::new(bin);
-    cluster.start();
-    let url = format!(
-        "{}?pool_size=8&connect_timeout=2s&pool_timeout=3s&purge_interval=off",
-        cluster.url()
-    );
+    let url = cluster.url("pool_size=8&connect_timeout=2s&pool_timeout=3s&purge_interval=off");
     let store = Arc::new(memlane::open(&url).await.expect("open"));
     let scope = Scope::tenant("faults");
     let before = store
@@ -278,7 +123,7 @@ async fn restarts_are_unavailable_then_recovered_without_reopening() {
         "a down server is reported within the timeouts"
     );
 
-    tokio::task::block_in_place(|| cluster.start());
+    tokio::task::block_in_place(|| cluster.resume());
     let deadline = Instant::now() + Duration::from_secs(30);
     while let Err(e) = store.health().await {
         assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");

@@ -1,6 +1,6 @@
-//! Helpers shared by the composite store's fault tests (included with `#[path]`; compiled alone it has no tests):
-//! a `redis-server` and a PostgreSQL cluster of the test's own, on free loopback ports, that the test stops and
-//! starts.
+//! Servers of a test's own, for the fault tests that stop and start them (composite_faults.rs, postgres_faults.rs;
+//! included with `#[path]`; compiled alone it has no tests): a `redis-server` and a PostgreSQL cluster, on free
+//! loopback ports.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
