@@ -7,18 +7,7 @@ use memlane::postgres::{PostgresConfig, PostgresStore};
 /// The URL in the environment variable `var` (set by `scripts/services/postgres.sh`). When it is missing: panics
 /// if `MEMLANE_REQUIRE_SERVICES=1`, otherwise prints why the test is skipped and returns `None`.
 pub fn url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ if std::env::var("MEMLANE_REQUIRE_SERVICES").as_deref() == Ok("1") => {
-            panic!("{var} is not set and MEMLANE_REQUIRE_SERVICES=1: start scripts/services/postgres.sh")
-        }
-        _ => {
-            // Straight to stderr, past the test harness's capture, so the skip is seen.
-            let msg = format!("skipping: {var} is not set (see scripts/services/postgres.sh)\n");
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes());
-            None
-        }
-    }
+    memlane_core::testkit::service_url(var)
 }
 
 /// The database with pgvector.

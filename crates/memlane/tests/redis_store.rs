@@ -13,21 +13,8 @@ use memlane::{
     new_id, AddOptions, ErrorKind, MemoryStore, MemoryStoreExt, NewMemory, Scope, SearchMode,
     SearchQuery,
 };
+use memlane_core::testkit::service_url;
 use redis::AsyncCommands;
-
-/// The URL in `var`, or `None` (with a message) to skip; panics when services are required.
-fn service_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("MEMLANE_REQUIRE_SERVICES").as_deref() == Ok("1") => {
-            panic!("{var} is not set and MEMLANE_REQUIRE_SERVICES=1: run scripts/services/redis.sh start")
-        }
-        _ => {
-            eprintln!("skipped: {var} is not set (scripts/services/redis.sh start sets it)");
-            None
-        }
-    }
-}
 
 /// A prefix no other run uses, so that key-level assertions see only this test's keys.
 fn fresh_prefix() -> String {
