@@ -55,6 +55,10 @@ pub struct Capabilities {
     pub transactions: bool,
     /// Survives restarts.
     pub durable: bool,
+    /// It computes embeddings itself (an embedder is configured): memories and queries given without a vector
+    /// are embedded, so semantic and hybrid search take plain text.
+    #[serde(default)]
+    pub embeds_text: bool,
     /// The size limits it enforces.
     pub limits: Limits,
 }
@@ -69,6 +73,7 @@ impl Capabilities {
             ttl: false,
             transactions: false,
             durable: false,
+            embeds_text: false,
             limits: Limits::default(),
         }
     }

@@ -14,6 +14,8 @@
 //! | `memlane_ttl_purge_last_success_timestamp_seconds` | gauge | |
 //! | `memlane_ttl_purge_interval_seconds` | gauge | |
 //! | `memlane_outbox_lag` | gauge | `tier` (a composite store's tier: outbox changes it has yet to apply) |
+//! | `memlane_compat_requests_total` | counter | `api` (`mem0`), `route` (the compat route's pattern, or `unsupported`) |
+//! | `memlane_compat_deprecation_warnings_total` | counter | `api`: deprecation warnings logged (once per client) |
 //!
 //! Labels never carry a tenant, a user or an id: their number stays bounded. `route` is the route's pattern
 //! (`/v1/memories/{id}`), or `unmatched`.
@@ -68,6 +70,17 @@ struct TierLabels {
     tier: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CompatLabels {
+    api: &'static str,
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    api: &'static str,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Latency buckets from 0.5 ms to about 16 s.
@@ -91,6 +104,8 @@ pub struct Metrics {
     purge_last_success: Gauge<f64, AtomicU64>,
     purge_interval: Gauge<f64, AtomicU64>,
     outbox_lag: Family<TierLabels, Gauge>,
+    compat_requests: Family<CompatLabels, Counter>,
+    compat_warnings: Family<ApiLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -115,6 +130,8 @@ impl Metrics {
         let purge_last_success = Gauge::default();
         let purge_interval = Gauge::default();
         let outbox_lag = Family::default();
+        let compat_requests = Family::default();
+        let compat_warnings = Family::default();
         r.register(
             "memlane_http_requests",
             "HTTP requests answered",
@@ -175,6 +192,16 @@ impl Metrics {
             "Changes of a composite store's record of truth that a tier has yet to apply",
             outbox_lag.clone(),
         );
+        r.register(
+            "memlane_compat_requests",
+            "Requests to the deprecated compatibility routes",
+            compat_requests.clone(),
+        );
+        r.register(
+            "memlane_compat_deprecation_warnings",
+            "Deprecation warnings logged for compatibility-route clients (once per client)",
+            compat_warnings.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
             http_requests,
@@ -189,6 +216,8 @@ impl Metrics {
             purge_last_success,
             purge_interval,
             outbox_lag,
+            compat_requests,
+            compat_warnings,
         }
     }
 
@@ -251,6 +280,18 @@ impl Metrics {
         self.backend_latency
             .get_or_create(&labels)
             .set(latency.as_secs_f64());
+    }
+
+    /// Records a request to compatibility API `api` (e.g. `mem0`) on `route` (a pattern, or `unsupported`).
+    pub fn compat_request(&self, api: &'static str, route: &'static str) {
+        self.compat_requests
+            .get_or_create(&CompatLabels { api, route })
+            .inc();
+    }
+
+    /// Records a deprecation warning logged for a new client of compatibility API `api`.
+    pub fn compat_warning(&self, api: &'static str) {
+        self.compat_warnings.get_or_create(&ApiLabels { api }).inc();
     }
 
     /// Records the purge interval (for the purge-lag alert).

@@ -34,6 +34,26 @@ const ROUTES: &[(&str, &str)] = &[
     ("/openapi.json", "get"),
     ("/docs", "get"),
     ("/docs/redoc.standalone.js", "get"),
+    // mem0's REST API, deprecated (tests/compat_mem0.rs checks these answers against their schemas).
+    ("/compat/mem0/memories", "post"),
+    ("/compat/mem0/memories", "get"),
+    ("/compat/mem0/memories", "delete"),
+    ("/compat/mem0/memories/{memory_id}", "get"),
+    ("/compat/mem0/memories/{memory_id}", "put"),
+    ("/compat/mem0/memories/{memory_id}", "delete"),
+    ("/compat/mem0/memories/{memory_id}/history", "get"),
+    ("/compat/mem0/search", "post"),
+    ("/compat/mem0/reset", "post"),
+    ("/compat/mem0/configure", "post"),
+    ("/compat/mem0/v1/ping/", "get"),
+    ("/compat/mem0/v3/memories/add/", "post"),
+    ("/compat/mem0/v3/memories/", "post"),
+    ("/compat/mem0/v3/memories/search/", "post"),
+    ("/compat/mem0/v1/memories/{memory_id}/", "get"),
+    ("/compat/mem0/v1/memories/{memory_id}/", "put"),
+    ("/compat/mem0/v1/memories/{memory_id}/", "delete"),
+    ("/compat/mem0/v1/memories/", "delete"),
+    ("/compat/mem0/v1/memories/{memory_id}/history/", "get"),
 ];
 
 /// The document, as the server serves it.
@@ -109,7 +129,9 @@ async fn the_document_lists_every_route_and_the_router_serves_every_documented_o
     assert_eq!(documented.len(), ROUTES.len(), "documented: {documented:?}");
     // The router answers every documented operation (without a key: 401 on /v1, never 404 or 405).
     for (path, method) in documented {
-        let uri = path.replace("{id}", "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b");
+        let uri = path
+            .replace("{id}", "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b")
+            .replace("{memory_id}", "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b");
         let m = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
         let a = s.call(m, &uri, None, None).await;
         assert!(
@@ -117,7 +139,7 @@ async fn the_document_lists_every_route_and_the_router_serves_every_documented_o
             "{method} {path}: {}",
             a.status
         );
-        if path.starts_with("/v1/") {
+        if path.starts_with("/v1/") || path.starts_with("/compat/") {
             check(&doc, &path, method, &a, StatusCode::UNAUTHORIZED);
         }
     }

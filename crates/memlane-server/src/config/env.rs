@@ -1,5 +1,5 @@
 //! Environment overrides: `MEMLANE_<KEY>` for each top-level key, `MEMLANE_API_KEYS` for keys, and the standard
-//! `OTEL_*` variables of the `[otlp]` section.
+//! `OTEL_*` variables of the `[otlp]` section, `MEMLANE_COMPAT_*` for `[compat]`.
 //!
 //! An empty variable counts as unset. Keys from `MEMLANE_API_KEYS` are added to the file's keys.
 
@@ -65,6 +65,7 @@ pub(crate) fn apply(
             .extend(auth::parse_env_keys(API_KEYS_ENV, &v)?);
     }
     config.otlp.apply_env(&get);
+    config.compat.apply_env(&get)?;
     Ok(())
 }
 

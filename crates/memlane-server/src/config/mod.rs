@@ -21,11 +21,15 @@
 //!
 //! [otlp]                             # OpenTelemetry traces; off without an endpoint (see OtlpConfig)
 //! endpoint = "http://127.0.0.1:4318" # OTEL_EXPORTER_OTLP_ENDPOINT
+//!
+//! [compat]                           # mem0's REST API under /compat/mem0, deprecated (see CompatConfig)
+//! enabled = true                     # MEMLANE_COMPAT_ENABLED
 //! ```
 //!
 //! Every key is optional. `Debug` of a config hides secrets (key hashes, the store URL's password).
 
 mod auth;
+mod compat;
 mod duration;
 mod env;
 mod otlp;
@@ -39,6 +43,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use auth::{ApiKey, AuthConfig, KeyHash, MIN_KEY_BYTES};
+pub(crate) use compat::parse_date;
+pub use compat::CompatConfig;
 pub use otlp::OtlpConfig;
 pub use redact::redact_url;
 
@@ -97,6 +103,8 @@ pub struct ServerConfig {
     pub auth: AuthConfig,
     /// OpenTelemetry trace export (`[otlp]`).
     pub otlp: OtlpConfig,
+    /// The deprecated compatibility routes (`[compat]`).
+    pub compat: CompatConfig,
 }
 
 impl Default for ServerConfig {
@@ -117,6 +125,7 @@ impl Default for ServerConfig {
             health_timeout: Duration::from_secs(2),
             auth: AuthConfig::default(),
             otlp: OtlpConfig::default(),
+            compat: CompatConfig::default(),
         }
     }
 }
@@ -199,6 +208,7 @@ impl ServerConfig {
             return Err(memlane::Error::invalid("store", "the store URL is empty"));
         }
         self.otlp.validate()?;
+        self.compat.validate()?;
         Ok(())
     }
 
@@ -243,6 +253,7 @@ impl fmt::Debug for ServerConfig {
             .field("health_timeout", &self.health_timeout)
             .field("auth", &self.auth)
             .field("otlp", &self.otlp)
+            .field("compat", &self.compat)
             .finish()
     }
 }

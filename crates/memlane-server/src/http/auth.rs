@@ -4,6 +4,9 @@
 //! configured hash in constant time. A missing or wrong key is 401. With no keys configured the server is
 //! single-tenant: every request is tenant [`DEFAULT_TENANT`], and (against DNS rebinding) only requests addressed
 //! to a loopback host name are served.
+//!
+//! The compatibility routes (`/compat/mem0`, see [`super::compat`]) also take mem0's `Authorization: Token <key>`
+//! ([`compat_middleware`]); `/v1` does not.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -51,6 +54,15 @@ impl Authenticator {
 
     /// The tenant of a request with these headers.
     pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<Tenant, ApiError> {
+        self.authenticate_schemes(headers, &["bearer"])
+    }
+
+    /// [`Self::authenticate`], with `Authorization: <scheme> <key>` for any of `schemes` (lowercase).
+    pub(crate) fn authenticate_schemes(
+        &self,
+        headers: &HeaderMap,
+        schemes: &[&str],
+    ) -> Result<Tenant, ApiError> {
         let keys = match self {
             Authenticator::SingleTenant => {
                 check_loopback_host(headers)?;
@@ -58,7 +70,7 @@ impl Authenticator {
             }
             Authenticator::Keys(keys) => keys,
         };
-        let presented = presented_key(headers)?;
+        let presented = presented_key(headers, schemes)?;
         let hash = KeyHash::of(presented);
         let mut found: Option<&str> = None;
         for k in keys {
@@ -73,21 +85,23 @@ impl Authenticator {
     }
 }
 
-/// The key a request presents.
-fn presented_key(headers: &HeaderMap) -> Result<&str, ApiError> {
+/// The key a request presents, by `Authorization` with one of `schemes` or by `x-api-key`.
+fn presented_key<'h>(headers: &'h HeaderMap, schemes: &[&str]) -> Result<&'h str, ApiError> {
     if let Some(v) = headers.get(header::AUTHORIZATION) {
         let v = v
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
         let (scheme, key) = v.trim().split_once(' ').unwrap_or((v, ""));
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::unauthorized(
-                "unsupported Authorization scheme: use Authorization: Bearer <key>",
-            ));
+        if !schemes.iter().any(|s| scheme.eq_ignore_ascii_case(s)) {
+            return Err(ApiError::unauthorized(if schemes.len() > 1 {
+                "unsupported Authorization scheme: use Authorization: Bearer <key> or Token <key>"
+            } else {
+                "unsupported Authorization scheme: use Authorization: Bearer <key>"
+            }));
         }
         let key = key.trim();
         if key.is_empty() {
-            return Err(ApiError::unauthorized("the Bearer token is empty"));
+            return Err(ApiError::unauthorized("the Authorization key is empty"));
         }
         return Ok(key);
     }
@@ -144,6 +158,23 @@ pub(crate) async fn middleware(
     tracing::Span::current().record("tenant", &*tenant);
     req.extensions_mut().insert(tenant);
     Ok(next.run(req).await)
+}
+
+/// Authenticates a compatibility-route request, also taking mem0's `Authorization: Token <key>`; the tenant goes
+/// into the request's extensions and the answer's (for the once-per-client deprecation warning).
+pub(crate) async fn compat_middleware(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let tenant = state
+        .auth
+        .authenticate_schemes(req.headers(), &["bearer", "token"])?;
+    tracing::Span::current().record("tenant", &*tenant);
+    req.extensions_mut().insert(tenant.clone());
+    let mut res = next.run(req).await;
+    res.extensions_mut().insert(tenant);
+    Ok(res)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Tenant {
@@ -211,5 +242,13 @@ mod tests {
             HeaderValue::from_static("Basic eDp5"),
         );
         assert!(auth.authenticate(&h).is_err());
+        // mem0's scheme, on the compatibility routes only.
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Token key-of-b-0123456789"),
+        );
+        assert!(auth.authenticate(&h).is_err());
+        let compat = auth.authenticate_schemes(&h, &["bearer", "token"]);
+        assert_eq!(compat.expect("b").0, "b");
     }
 }

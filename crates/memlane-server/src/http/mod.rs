@@ -2,9 +2,10 @@
 //!
 //! Middleware, outermost first: request id and error shaping ([`request_id`]), the request's span and HTTP metrics
 //! ([`observe`]), panic catching, the body-size limit; on `/v1` also load shedding and the timeout ([`limits`]) and
-//! authentication ([`auth`]).
+//! authentication ([`auth`]). The deprecated mem0 compatibility routes live under `/compat/mem0` ([`compat`]).
 
 mod auth;
+mod compat;
 mod dto;
 mod error;
 mod extract;

@@ -262,6 +262,11 @@ fn capabilities(
     c.ttl = rc.ttl;
     c.transactions = rc.transactions;
     c.durable = rc.durable;
+    // Semantic queries go to the semantic route's tiers: the composite embeds text when they do.
+    c.embeds_text = semantic
+        .tiers
+        .iter()
+        .any(|t| t.store().is_some_and(|s| s.capabilities().embeds_text));
     c.limits = rc.limits;
     c
 }

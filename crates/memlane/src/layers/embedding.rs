@@ -28,7 +28,10 @@ use memlane_core::{
 /// use memlane::layers::EmbeddingLayer;
 /// use memlane::{MemoryStore, MemoryStoreExt, NewMemory, Scope, SearchMode, SearchQuery};
 /// // `embedder=none`: the factory adds no embedder of its own; this layer brings one.
-/// let store = EmbeddingLayer::new(memlane::open("memory://?embedder=none").await?, Arc::new(Toy));
+/// let plain = memlane::open("memory://?embedder=none").await?;
+/// assert!(!plain.capabilities().embeds_text);
+/// let store = EmbeddingLayer::new(plain, Arc::new(Toy));
+/// assert!(store.capabilities().embeds_text); // semantic search takes plain text now
 /// let s = Scope::tenant("t");
 /// let m = store.add_one(NewMemory::new(s.clone(), "my cat sleeps")).await?;
 /// assert_eq!(m.embedding.unwrap().model, "toy");
@@ -110,7 +113,9 @@ impl<S: MemoryStore> MemoryStore for EmbeddingLayer<S> {
     }
 
     fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+        let mut c = self.inner.capabilities();
+        c.embeds_text = true;
+        c
     }
 
     async fn add(&self, mut batch: Vec<NewMemory>, opts: AddOptions) -> Result<Vec<Added>> {

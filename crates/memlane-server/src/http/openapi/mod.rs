@@ -4,6 +4,9 @@
 //! [`super::routes`], `ToSchema` on the request and answer types in [`super::dto`], and mirrors of the core's
 //! types in [`schemas`]. The unit tests below check that every route of the router is in it; `tests/openapi.rs`
 //! sends each request example to a running server and checks the answers against the schemas.
+//!
+//! The deprecated mem0 compatibility routes are in it too (tag `compat-mem0`, their schemas in
+//! `super::compat::schemas`), each operation marked `deprecated` by [`CompatDeprecated`].
 
 mod docs;
 pub(crate) mod schemas;
@@ -17,7 +20,7 @@ use utoipa::{Modify, OpenApi};
 
 pub(crate) use docs::{docs_asset, docs_page, DOCS_ASSET_PATH};
 
-use super::{dto, routes};
+use super::{compat, dto, routes};
 
 /// The whole API, as utoipa sees it.
 #[derive(OpenApi)]
@@ -47,6 +50,25 @@ use super::{dto, routes};
         serve,
         docs::docs_page,
         docs::docs_asset,
+        compat::server::add,
+        compat::server::get_all,
+        compat::server::delete_all,
+        compat::server::get,
+        compat::server::update,
+        compat::server::delete,
+        compat::server::history,
+        compat::server::search,
+        compat::server::reset,
+        compat::server::configure,
+        compat::platform::ping,
+        compat::platform::add,
+        compat::platform::get_all,
+        compat::platform::search,
+        compat::platform::get,
+        compat::platform::update,
+        compat::platform::delete,
+        compat::platform::delete_all,
+        compat::platform::history,
     ),
     components(schemas(
         dto::AddRequest,
@@ -67,14 +89,25 @@ use super::{dto, routes};
         schemas::ImportReport,
         schemas::Health,
         schemas::Error,
+        compat::schemas::Error,
+        compat::schemas::Memory,
+        compat::schemas::Results,
+        compat::schemas::Page,
+        compat::schemas::AddResults,
+        compat::schemas::HistoryEntry,
+        compat::schemas::Message,
+        compat::schemas::Ping,
     )),
-    modifiers(&Security),
+    modifiers(&Security, &CompatDeprecated),
     security(("bearer" = []), ("apiKey" = [])),
     tags(
         (name = "memories", description = "One memory, or a batch of them"),
         (name = "queries", description = "List, search and count a scope"),
         (name = "portability", description = "Export and import in memlane's JSONL format"),
         (name = "service", description = "Capabilities, health, metrics and this reference"),
+        (name = "compat-mem0", description = "Deprecated: mem0's REST API (its self-hosted server's routes, and the \
+            platform routes mem0.MemoryClient uses) for existing mem0 clients; also takes `Authorization: Token <key>`. \
+            Answers carry Deprecation, Sunset and a Link to the /v1 successor. See docs/migration/from-mem0.md."),
     )
 )]
 pub(crate) struct ApiDoc;
@@ -93,6 +126,32 @@ impl Modify for Security {
             "apiKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
         );
+    }
+}
+
+/// Marks every operation under `/compat/` deprecated.
+struct CompatDeprecated;
+
+impl Modify for CompatDeprecated {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::Deprecated;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with(compat::PREFIX) {
+                continue;
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.deprecated = Some(Deprecated::True);
+            }
+        }
     }
 }
 
@@ -150,7 +209,12 @@ mod tests {
     fn every_route_is_documented_and_nothing_else() {
         let doc = doc();
         let paths = doc["paths"].as_object().expect("paths");
-        for (path, method) in crate::http::routes::ROUTES {
+        let all = || {
+            crate::http::routes::ROUTES
+                .iter()
+                .chain(crate::http::compat::ROUTES)
+        };
+        for (path, method) in all() {
             assert!(
                 paths[*path][method.to_ascii_lowercase()].is_object(),
                 "{method} {path} is not documented"
@@ -162,7 +226,7 @@ mod tests {
             .sum();
         assert_eq!(
             documented,
-            crate::http::routes::ROUTES.len(),
+            all().count(),
             "the document has routes the router lacks"
         );
     }

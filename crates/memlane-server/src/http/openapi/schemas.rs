@@ -213,6 +213,8 @@ pub(crate) struct Capabilities {
     transactions: bool,
     /// Survives restarts.
     durable: bool,
+    /// Computes embeddings itself: semantic and hybrid search take plain text.
+    embeds_text: bool,
     /// The size limits.
     limits: Limits,
 }

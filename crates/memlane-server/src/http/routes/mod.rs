@@ -18,6 +18,7 @@
 //! | `GET /metrics` | [`service::metrics`] |
 //! | `GET /openapi.json` | the OpenAPI document ([`super::openapi`]) |
 //! | `GET /docs`, `GET /docs/redoc.standalone.js` | the API reference page and its vendored script |
+//! | `/compat/mem0/...` | mem0's REST API, deprecated ([`super::compat`]; unless `[compat] enabled = false`) |
 
 // Visible to `super::openapi`, which lists the handlers' `#[utoipa::path]`s.
 pub(super) mod forget;
@@ -82,9 +83,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), limits::timeout))
         .layer(from_fn_with_state(state.clone(), limits::load_shed));
 
-    Router::new()
-        .nest("/v1", v1)
-        .route("/health/live", get(service::live))
+    let mut app = Router::new().nest("/v1", v1);
+    if state.config.compat.enabled {
+        app = app.nest(super::compat::PREFIX, super::compat::router(&state));
+    }
+    app.route("/health/live", get(service::live))
         .route("/health/ready", get(service::ready))
         .route("/metrics", get(service::metrics))
         .route("/openapi.json", get(openapi::serve))
@@ -120,8 +123,10 @@ mod tests {
             .with_key(ApiKey::from_secret("t", "0123456789abcdef0123"));
         let manager = MemoryManager::open(&config).await.expect("open");
         let app = router(AppState::new(Arc::new(manager), config));
-        for (path, method) in ROUTES {
-            let uri = path.replace("{id}", "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b");
+        for (path, method) in ROUTES.iter().chain(super::super::compat::ROUTES) {
+            let uri = path
+                .replace("{id}", "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b")
+                .replace("{memory_id}", "019abf2c-7d1e-7c3a-9f00-5b1e2d3c4a5b");
             let req = Request::builder()
                 .method(Method::from_bytes(method.as_bytes()).expect("method"))
                 .uri(&uri)
@@ -134,7 +139,7 @@ mod tests {
                 "{method} {path}: {}",
                 res.status()
             );
-            if path.starts_with("/v1/") {
+            if path.starts_with("/v1/") || path.starts_with("/compat/") {
                 assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
             }
         }
