@@ -108,8 +108,8 @@ impl NewMemoryIn {
     }
 }
 
-/// A TTL: a number of seconds or a string such as `"10m"`, as in the core's JSON form.
-fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+/// A TTL: a number of seconds or a string such as `"10m"`, as in the core's JSON form (REST and MCP arguments).
+pub(crate) fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -124,6 +124,13 @@ fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
             .map(Some)
             .map_err(serde::de::Error::custom),
     }
+}
+
+/// A field that may be null: present (even as null) is `Some`, absent is `None` (with `#[serde(default)]`).
+pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `POST /v1/memories`: a batch, added all or nothing.

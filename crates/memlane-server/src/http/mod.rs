@@ -6,7 +6,7 @@
 
 mod auth;
 mod compat;
-mod dto;
+pub(crate) mod dto;
 mod error;
 mod extract;
 mod limits;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use memlane::{Cursor, Filter, Kind, MemoryId, Scope, SearchMode, Timestamp};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// Metadata: a JSON object.
 pub(crate) type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -39,7 +39,7 @@ pub(crate) struct NewMemoryArgs {
     #[serde(default)]
     pub(crate) metadata: Option<Metadata>,
     /// Forget the memory after this long: seconds (3600) or a duration such as "30s", "10m", "2h", "7d".
-    #[serde(default, deserialize_with = "ttl")]
+    #[serde(default, deserialize_with = "crate::http::dto::ttl")]
     #[schemars(schema_with = "ttl_schema")]
     pub(crate) ttl: Option<Duration>,
     /// Forget the memory at this time (RFC 3339, e.g. "2027-01-31T12:00:00Z"); give ttl or expires_at, not both.
@@ -91,11 +91,11 @@ pub(crate) struct UpdateArgs {
     #[schemars(schema_with = "kind_schema")]
     pub(crate) kind: Option<Kind>,
     /// Expire this long from now: seconds or a duration such as "10m", "7d".
-    #[serde(default, deserialize_with = "ttl")]
+    #[serde(default, deserialize_with = "crate::http::dto::ttl")]
     #[schemars(schema_with = "ttl_schema")]
     pub(crate) ttl: Option<Duration>,
     /// The new expiry time (RFC 3339), or null to make the memory permanent.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::http::dto::double_option")]
     #[schemars(schema_with = "nullable_time_schema")]
     pub(crate) expires_at: Option<Option<Timestamp>>,
     /// Only update if the memory still has this version (from a previous get): a conflict error otherwise.
@@ -245,29 +245,6 @@ impl NewMemoryArgs {
             ..memlane::NewMemory::default()
         }
     }
-}
-
-/// A TTL: a number of seconds or a string such as `"10m"`.
-fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Secs(u64),
-        Text(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Secs(0)) => Err(serde::de::Error::custom("ttl must be greater than zero")),
-        Some(Raw::Secs(n)) => Ok(Some(Duration::from_secs(n))),
-        Some(Raw::Text(t)) => memlane::parse_ttl(&t)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
-}
-
-/// A field that may be null: present (even as null) is `Some`, absent is `None` (by `#[serde(default)]`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Timestamp>>, D::Error> {
-    Option::<Timestamp>::deserialize(d).map(Some)
 }
 
 fn kind_schema(_: &mut SchemaGenerator) -> Schema {

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
@@ -12,13 +12,6 @@ use crate::http::auth::Tenant;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, IdPath};
 use crate::http::AppState;
-
-/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
-pub(crate) fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 #[utoipa::path(
     get, path = "/compat/mem0/v1/ping/", tag = "compat-mem0", operation_id = "mem0PlatformPing",
@@ -266,7 +259,7 @@ pub(crate) struct UpdateRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::dto::double_option")]
     #[schema(value_type = Option<String>)]
     expiration_date: Option<Option<String>>,
 }

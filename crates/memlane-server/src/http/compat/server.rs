@@ -195,7 +195,7 @@ pub(crate) struct UpdateRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
-    #[serde(default, deserialize_with = "super::platform::double_option")]
+    #[serde(default, deserialize_with = "crate::http::dto::double_option")]
     #[schema(value_type = Option<String>)]
     expiration_date: Option<Option<String>>,
 }
