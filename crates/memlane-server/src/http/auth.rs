@@ -10,9 +10,11 @@
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::AppState;
@@ -153,8 +155,11 @@ pub(crate) async fn middleware(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
-) -> Result<Response, ApiError> {
-    let tenant = state.auth.authenticate(req.headers())?;
+) -> Result<Response, Response> {
+    let tenant = match state.auth.authenticate(req.headers()) {
+        Ok(t) => t,
+        Err(e) => return Err(refuse(req, e).await),
+    };
     tracing::Span::current().record("tenant", &*tenant);
     req.extensions_mut().insert(tenant);
     Ok(next.run(req).await)
@@ -166,15 +171,54 @@ pub(crate) async fn compat_middleware(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
-) -> Result<Response, ApiError> {
-    let tenant = state
+) -> Result<Response, Response> {
+    let tenant = match state
         .auth
-        .authenticate_schemes(req.headers(), &["bearer", "token"])?;
+        .authenticate_schemes(req.headers(), &["bearer", "token"])
+    {
+        Ok(t) => t,
+        Err(e) => return Err(refuse(req, e).await),
+    };
     tracing::Span::current().record("tenant", &*tenant);
     req.extensions_mut().insert(tenant.clone());
     let mut res = next.run(req).await;
     res.extensions_mut().insert(tenant);
     Ok(res)
+}
+
+/// How much of a refused request's body is read and dropped, so that the client can send its next request on the
+/// same connection; a larger (or slower) body is left unread and the connection closed.
+const DRAIN_MAX: usize = 64 * 1024;
+/// How long reading that body may take.
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// The answer to a request refused before its body was read. HTTP/1.1 can only reuse the connection once the body
+/// is consumed: a small one is read here (bounded by [`DRAIN_MAX`] and [`DRAIN_TIME`]); otherwise the answer says
+/// `Connection: close` rather than leaving the client to find the connection cut.
+async fn refuse(req: Request, err: ApiError) -> Response {
+    let mut res = err.into_response();
+    let headers = req.headers();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    if headers.contains_key(header::EXPECT) {
+        // `Expect: 100-continue`: the client waits for this answer before sending its body; nothing to drain.
+        return res;
+    }
+    let drained = match declared {
+        Some(0) => true,
+        None if !chunked => true,
+        Some(n) if n > DRAIN_MAX as u64 => false,
+        _ => tokio::time::timeout(DRAIN_TIME, axum::body::to_bytes(req.into_body(), DRAIN_MAX))
+            .await
+            .is_ok_and(|r| r.is_ok()),
+    };
+    if !drained {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Tenant {
@@ -190,8 +234,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Tenant {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     #[test]

@@ -256,3 +256,73 @@ async fn unauthorized() {
     assert_eq!(ok.status(), StatusCode::OK);
     s.stop().await.expect("stop");
 }
+
+/// Writes one HTTP/1.1 request with `body` and `key` on `conn` and reads the whole answer (headers and a
+/// Content-Length body): its status line and headers, lower-cased.
+async fn exchange(
+    conn: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+    key: &str,
+    body: &str,
+) -> (String, String) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let req = format!(
+        "POST /v1/count HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {key}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.get_mut()
+        .write_all(req.as_bytes())
+        .await
+        .expect("write");
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = conn.read_line(&mut line).await.expect("read");
+        assert!(n > 0, "the server closed the connection; so far: {head}");
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line.to_ascii_lowercase());
+    }
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("content-length");
+    let mut rest = vec![0; len];
+    conn.read_exact(&mut rest).await.expect("body");
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, head)
+}
+
+/// A request refused for its key before its body is read leaves the connection usable: the next request on it
+/// is answered (a small body is drained; a large one is answered with `Connection: close`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthorized_keeps_the_connection_usable() {
+    let s = TestServer::start(keyed_config()).await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let mut conn = tokio::io::BufReader::new(stream);
+    let body = format!("{{\"filter\": null, \"pad\": \"{}\"}}", "x".repeat(4000));
+    let (status, head) = exchange(&mut conn, "wrong-key-0123456789abcdef", &body).await;
+    assert!(status.contains(" 401 "), "{head}");
+    assert!(!head.contains("connection: close"), "{head}");
+    let (status, head) = exchange(&mut conn, KEY_A, "{}").await;
+    assert!(
+        status.contains(" 200 "),
+        "the same connection serves the next request: {head}"
+    );
+
+    // A body over the drain limit is not read: the answer says so and the connection ends.
+    let stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let mut conn = tokio::io::BufReader::new(stream);
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(100_000));
+    let (status, head) = exchange(&mut conn, "wrong-key-0123456789abcdef", &big).await;
+    assert!(status.contains(" 401 "), "{head}");
+    assert!(head.contains("connection: close"), "{head}");
+    s.stop().await.expect("stop");
+}
