@@ -1,10 +1,11 @@
 //! The BERT encoder of all-MiniLM-L6-v2, laid out for CPU inference on packed sequences.
 //!
 //! Sequences of a batch are packed back to back into one `[tokens, hidden]` matrix with no padding at all: every
-//! projection and feed-forward layer is one matrix product over all real tokens of the batch (candle's `gemm`
-//! backend), and only attention, which [`PackedAttention`] computes per sequence, needs to know where one sequence
-//! ends. The query, key and value weights are fused into one `[hidden, 3 * hidden]` product with the attention
-//! scale folded into the query part, and biases are fused into the products.
+//! projection and feed-forward layer is one matrix product over all real tokens of the batch (a [`PackedLinear`]:
+//! weights packed once at load, f16 by default; `gemm` for large batches), and only attention, which
+//! [`PackedAttention`] computes per sequence, needs to know where one sequence ends. The query, key and value
+//! weights are fused into one `[hidden, 3 * hidden]` product with the attention scale folded into the query part,
+//! and biases are fused into the products.
 //!
 //! Every step is an in-place candle op writing into a [`Workspace`] of five tensors that is kept between calls, so
 //! a forward pass allocates nothing but its result.
@@ -17,6 +18,7 @@ use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType
 
 use crate::kernels::{self, AttentionShape, LayerNormParams};
 use crate::ops::{covers, AddLayerNorm, Embed, Gelu, Linear, PackedAttention};
+use crate::packed::{PackedLinear, Precision};
 
 /// Layer-norm weights.
 struct Norm {
@@ -41,32 +43,41 @@ impl Norm {
     }
 }
 
-/// One encoder layer. Matrices are stored `[in, out]`, contiguous, as [`Linear`] takes them.
+/// One encoder layer; the linear layers packed for [`Linear`].
 struct Layer {
-    qkv: Tensor,
-    qkv_bias: Vec<f32>,
-    attn_out: Tensor,
-    attn_out_bias: Vec<f32>,
+    qkv: PackedLinear,
+    attn_out: PackedLinear,
     attn_norm: Norm,
-    up: Tensor,
-    up_bias: Vec<f32>,
-    down: Tensor,
-    down_bias: Vec<f32>,
+    up: PackedLinear,
     out_norm: Norm,
+    down: PackedLinear,
 }
 
-/// A `[in, out]` contiguous copy of a PyTorch linear weight (stored `[out, in]`).
-fn linear_weight(
+/// Packs a `[in, out]` weight tensor and its bias.
+fn pack(w: &Tensor, bias: &Tensor, precision: Precision) -> candle_core::Result<PackedLinear> {
+    let (k, n) = w.dims2()?;
+    let w = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    PackedLinear::pack(&w, &bias.to_vec1::<f32>()?, k, n, precision)
+        .ok_or_else(|| candle_core::Error::Msg("memlane-embed: linear weight shape".into()))
+}
+
+/// A packed copy of a PyTorch linear layer (weight stored `[out, in]`).
+fn linear(
     vb: &VarBuilder<'_>,
     out: usize,
     inp: usize,
     name: &str,
-) -> candle_core::Result<Tensor> {
-    vb.get((out, inp), name)?.t()?.contiguous()
+    precision: Precision,
+) -> candle_core::Result<PackedLinear> {
+    pack(
+        &vb.get((out, inp), &format!("{name}.weight"))?.t()?,
+        &vb.get(out, &format!("{name}.bias"))?,
+        precision,
+    )
 }
 
 impl Layer {
-    fn load(vb: VarBuilder<'_>, cfg: &Config) -> candle_core::Result<Self> {
+    fn load(vb: VarBuilder<'_>, cfg: &Config, precision: Precision) -> candle_core::Result<Self> {
         let h = cfg.hidden_size;
         let scale = 1.0 / ((h / cfg.num_attention_heads) as f64).sqrt();
         let attn = vb.pp("attention");
@@ -74,25 +85,20 @@ impl Layer {
         let q = (sa.get((h, h), "query.weight")? * scale)?;
         let k = sa.get((h, h), "key.weight")?;
         let v = sa.get((h, h), "value.weight")?;
-        let qkv = Tensor::cat(&[&q, &k, &v], 0)?.t()?.contiguous()?;
+        let qkv = Tensor::cat(&[&q, &k, &v], 0)?.t()?;
         let qb = (sa.get(h, "query.bias")? * scale)?;
         let qkv_bias = Tensor::cat(
             &[&qb, &sa.get(h, "key.bias")?, &sa.get(h, "value.bias")?],
             0,
-        )?
-        .to_vec1()?;
+        )?;
         let out = attn.pp("output");
         let i = cfg.intermediate_size;
         Ok(Self {
-            qkv,
-            qkv_bias,
-            attn_out: linear_weight(&out, h, h, "dense.weight")?,
-            attn_out_bias: out.get(h, "dense.bias")?.to_vec1()?,
+            qkv: pack(&qkv, &qkv_bias, precision)?,
+            attn_out: linear(&out, h, h, "dense", precision)?,
             attn_norm: Norm::load(out.pp("LayerNorm"), h)?,
-            up: linear_weight(&vb, i, h, "intermediate.dense.weight")?,
-            up_bias: vb.get(i, "intermediate.dense.bias")?.to_vec1()?,
-            down: linear_weight(&vb, h, i, "output.dense.weight")?,
-            down_bias: vb.get(h, "output.dense.bias")?.to_vec1()?,
+            up: linear(&vb, i, h, "intermediate.dense", precision)?,
+            down: linear(&vb, h, i, "output.dense", precision)?,
             out_norm: Norm::load(vb.pp("output").pp("LayerNorm"), h)?,
         })
     }
@@ -105,20 +111,13 @@ impl Layer {
         shape: AttentionShape,
         eps: f32,
     ) -> candle_core::Result<()> {
-        ws.qkv.inplace_op3(
-            &ws.x,
-            &self.qkv,
-            &Linear {
-                bias: &self.qkv_bias,
-            },
-        )?;
+        ws.qkv.inplace_op2(&ws.x, &Linear { layer: &self.qkv })?;
         ws.ctx
             .inplace_op2(&ws.qkv, &PackedAttention { seqs, shape })?;
-        ws.attn.inplace_op3(
+        ws.attn.inplace_op2(
             &ws.ctx,
-            &self.attn_out,
             &Linear {
-                bias: &self.attn_out_bias,
+                layer: &self.attn_out,
             },
         )?;
         ws.attn.inplace_op2(
@@ -127,21 +126,9 @@ impl Layer {
                 ln: self.attn_norm.params(eps),
             },
         )?;
-        ws.up.inplace_op3(
-            &ws.attn,
-            &self.up,
-            &Linear {
-                bias: &self.up_bias,
-            },
-        )?;
+        ws.up.inplace_op2(&ws.attn, &Linear { layer: &self.up })?;
         ws.up.inplace_op1(&Gelu)?;
-        ws.x.inplace_op3(
-            &ws.up,
-            &self.down,
-            &Linear {
-                bias: &self.down_bias,
-            },
-        )?;
+        ws.x.inplace_op2(&ws.up, &Linear { layer: &self.down })?;
         ws.x.inplace_op2(
             &ws.attn,
             &AddLayerNorm {
@@ -267,8 +254,9 @@ impl Bert {
             .get((cfg.type_vocab_size, h), "token_type_embeddings.weight")?
             .get(0)?;
         let positions = positions.broadcast_add(&token_type)?;
+        let precision = Precision::default_for_cpu();
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg))
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg, precision))
             .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Self {
             words: words.flatten_all()?.to_vec1()?,

@@ -20,9 +20,11 @@
 //!
 //! ## How it is fast
 //! The texts of a batch are tokenized in parallel and packed back to back into one `[tokens, 384]` matrix with no
-//! padding, so every projection and feed-forward layer is a single large matrix product over real tokens only
-//! (candle's multi-threaded `gemm`, with its AVX-512 kernels enabled) and attention runs per sequence and head in
-//! a fused kernel. Biases, GELU, residuals and layer norms are fused custom ops. See `docs/embeddings.md` for
+//! padding, so every projection and feed-forward layer is a single matrix product over real tokens only, and
+//! attention runs per sequence and head in a fused kernel. The products use the encoder weights packed once at load
+//! into the panel layout of a register-tiled kernel (AVX-512 / AVX2 / portable, picked at run time), stored as f16
+//! (half the memory traffic, f32 arithmetic; `MEMLANE_EMBED_WEIGHTS=f32` keeps f32), so one short text costs a few
+//! milliseconds. Biases, GELU, residuals and layer norms are fused custom ops. See `docs/embeddings.md` for
 //! figures.
 #![warn(missing_docs, unreachable_pub)]
 #![deny(clippy::unwrap_used)]
@@ -33,6 +35,7 @@ mod fetch;
 mod kernels;
 mod minilm;
 mod ops;
+mod packed;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

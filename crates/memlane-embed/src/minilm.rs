@@ -55,7 +55,7 @@ pub fn default_model_dir() -> PathBuf {
 /// vectors (cosine similarity above 0.9999).
 ///
 /// Batches are packed without padding (see the crate docs). `embed` uses all cores through rayon; set
-/// `RAYON_NUM_THREADS` to limit it. A `MiniLm` is `Send + Sync`: share one (about 90 MB of weights) behind an
+/// `RAYON_NUM_THREADS` to limit it. A `MiniLm` is `Send + Sync`: share one (about 110 MB of weights) behind an
 /// `Arc`. It keeps up to two scratch workspaces (15 KiB per token of the largest call, at most about 31 MiB each)
 /// for reuse by later calls.
 ///
@@ -238,10 +238,16 @@ impl MiniLm {
     }
 
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let failed = |e| Error::internal(BACKEND, format!("tokenizing failed: {e}"), Some(e));
+        // One text: no hand-off to the thread pool (it costs more than tokenizing a short text).
+        if let [text] = texts {
+            let encoding = self.tokenizer.encode_fast(*text, true).map_err(failed)?;
+            return Ok(vec![encoding.get_ids().to_vec()]);
+        }
         let encodings = self
             .tokenizer
             .encode_batch_fast(texts.to_vec(), true)
-            .map_err(|e| Error::internal(BACKEND, format!("tokenizing failed: {e}"), Some(e)))?;
+            .map_err(failed)?;
         Ok(encodings
             .into_iter()
             .map(|e| e.get_ids().to_vec())

@@ -2,9 +2,10 @@
 //! operations that write into a reused workspace ([`crate::bert`]): no per-op allocation, no zero-filling, no
 //! page faults from fresh memory on every layer.
 
-use candle_core::{bail, CpuStorage, InplaceOp1, InplaceOp2, InplaceOp3, Layout, Result};
+use candle_core::{bail, CpuStorage, InplaceOp1, InplaceOp2, Layout, Result};
 
 use crate::kernels::{self, AttentionShape, LayerNormParams};
+use crate::packed::PackedLinear;
 
 /// The contiguous `f32` data of a CPU tensor.
 fn contiguous<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
@@ -33,12 +34,12 @@ fn dims2(layout: &Layout) -> Result<(usize, usize)> {
     }
 }
 
-/// `dst = x · w + bias`: `dst` is `[tokens, out]`, `x` `[tokens, in]`, `w` `[in, out]` (contiguous, row-major).
+/// `dst = x · W + b` with a [`PackedLinear`]: `dst` is `[tokens, out]`, `x` `[tokens, in]`.
 pub(crate) struct Linear<'a> {
-    pub(crate) bias: &'a [f32],
+    pub(crate) layer: &'a PackedLinear,
 }
 
-impl InplaceOp3 for Linear<'_> {
+impl InplaceOp2 for Linear<'_> {
     fn name(&self) -> &'static str {
         "memlane-linear"
     }
@@ -49,19 +50,19 @@ impl InplaceOp3 for Linear<'_> {
         dst_l: &Layout,
         x: &CpuStorage,
         x_l: &Layout,
-        w: &CpuStorage,
-        w_l: &Layout,
     ) -> Result<()> {
         let (m, k) = dims2(x_l)?;
-        let (k2, n) = dims2(w_l)?;
+        let (k2, n) = (self.layer.k(), self.layer.n());
         if k != k2 || dims2(dst_l)? != (m, n) {
             bail!(
                 "memlane-embed: linear [{m}, {k}] x [{k2}, {n}] into {:?}",
                 dst_l.shape()
             );
         }
-        let (x, w) = (contiguous(x, x_l)?, contiguous(w, w_l)?);
-        if !kernels::linear(x, w, self.bias, m, k, n, contiguous_mut(dst, dst_l)?) {
+        if !self
+            .layer
+            .forward(contiguous(x, x_l)?, m, contiguous_mut(dst, dst_l)?)
+        {
             bail!("memlane-embed: linear operand sizes do not match");
         }
         Ok(())
