@@ -6,9 +6,15 @@ then, for each number of clients and each operation: WARMUP operations per syste
 chunks, the systems taking turns chunk by chunk (the order rotating each chunk) so that a change of machine load
 falls on every system alike. Every input is used once per system (protocol.py says which input an operation takes).
 
+Before the systems, `pg-floor` measures one PostgreSQL round trip (`SELECT 1`) and memlane's get over TCP and over
+the Unix socket (the JSON's "floor").
+
 Environment: PEERS_PRELOAD, PEERS_OPS, PEERS_WARMUP, PEERS_CHUNKS, PEERS_CLIENTS ("1,16"), PEERS_SYSTEMS (names,
-comma-separated; default all), and from run.sh: PEERS_PG (postgres://user@host:port, a database per system is
-created by run.sh), PEERS_WORK, PEERS_MODEL, PEERS_BIN (the release binaries), PEERS_OUT (the JSON file).
+comma-separated; default all), PEERS_TRANSPORT (`tcp`, the default, or `socket`: every system reaches PostgreSQL
+the same way), and from run.sh: PEERS_PG (postgres://user@host:port, a database per system is created by run.sh),
+PEERS_PG_SOCKET (the directory of its Unix socket), PEERS_REDIS (redis://host:port, for the composite systems),
+PEERS_COMPARE_BIN (optional: another build's peer-bench, measured as `memlane-pg-before`),
+PEERS_WORK, PEERS_MODEL, PEERS_BIN (the release binaries), PEERS_OUT (the JSON file).
 """
 
 import json
@@ -59,28 +65,97 @@ def loadavg():
         return [float(x) for x in f.read().split()[:3]]
 
 
-def systems(pg, work, model, bin_dir):
+def pg_url(db, **opts):
+    """The URL of database `db` on the run's PostgreSQL, over the transport of the run (PEERS_TRANSPORT): `tcp`
+    (loopback, PEERS_PG) or `socket` (the Unix socket in the directory PEERS_PG_SOCKET; libpq, psycopg and memlane
+    all read `host=/dir` from the URL's query)."""
+    pg = env("PEERS_PG")
+    if os.environ.get("PEERS_TRANSPORT", "tcp") == "socket":
+        port = pg.rsplit(":", 1)[1]
+        opts = {"host": env("PEERS_PG_SOCKET"), **opts}
+        base = f"postgresql://postgres@:{port}/{db}"
+    else:
+        base = f"{pg}/{db}"
+    query = "&".join(f"{k}={v}" for k, v in opts.items())
+    return f"{base}?{query}" if query else base
+
+
+def composite_config(work, name, db):
+    """A composite store's TOML (PostgreSQL the record with its outbox, Redis the cache, memlane's vector index the
+    semantic tier; each system its own database, key prefix and directory); returns its `composite://` URL."""
+    path = os.path.join(work, f"{name}.toml")
+    with open(path, "w") as f:
+        f.write(f"""# {name}: written by bench/peers/orchestrate.py
+[tiers.records]
+url = "{pg_url(db, outbox='true')}"
+role = "record"
+timeout_ms = 10000
+
+[tiers.cache]
+url = "{env('PEERS_REDIS')}?prefix={name}"
+role = "cache"
+timeout_ms = 2000
+
+[tiers.vectors]
+url = "vector://{os.path.join(work, name + '-vectors')}"
+role = "semantic"
+timeout_ms = 5000
+""")
+    return f"composite://{path}"
+
+
+def systems(work, model, bin_dir):
     py = sys.executable
     peer_bench = os.path.join(bin_dir, "peer-bench")
     memlane = os.path.join(bin_dir, "memlane")
-    return [
+    out = [
         {"name": "memlane-pg", "label": "memlane, PostgreSQL (library)", "family": "memlane", "pg": True,
-         "cmd": [peer_bench, "--store", f"{pg}/peers_memlane_pg"]},
+         "cmd": [peer_bench, "--store", pg_url("peers_memlane_pg")]},
         {"name": "memlane-http-pg", "label": "memlane serve, PostgreSQL (HTTP)", "family": "memlane", "pg": True,
-         "server": [memlane, "serve", "--store", f"{pg}/peers_memlane_http"]},
+         "server": [memlane, "serve", "--store", pg_url("peers_memlane_http")]},
         {"name": "memlane-embedded", "label": "memlane, embedded (library)", "family": "memlane", "pg": False,
          "cmd": [peer_bench, "--store", f"embedded://{work}/memlane-embedded"]},
         {"name": "memlane-http-embedded", "label": "memlane serve, embedded (HTTP)", "family": "memlane",
          "pg": False, "server": [memlane, "serve", "--store", f"embedded://{work}/memlane-http-embedded"]},
+    ]
+    if os.environ.get("PEERS_COMPARE_BIN"):
+        # Another build of peer-bench (e.g. of the previous commit) on a database of its own: before/after in one run.
+        out.append({"name": "memlane-pg-before", "label": "memlane, PostgreSQL (library), PEERS_COMPARE_BIN's build",
+                    "family": "memlane", "pg": True,
+                    "cmd": [env("PEERS_COMPARE_BIN"), "--store", pg_url("peers_memlane_pg_before")]})
+    if os.environ.get("PEERS_REDIS"):
+        out += [
+            {"name": "memlane-composite", "label": "memlane composite: Redis + PostgreSQL + vector (library)",
+             "family": "memlane", "pg": True,
+             "cmd": [peer_bench, "--store", composite_config(work, "memlane-composite", "peers_memlane_composite")]},
+            {"name": "memlane-http-composite", "label": "memlane serve, composite (HTTP)", "family": "memlane",
+             "pg": True, "server": [memlane, "serve", "--store",
+                                    composite_config(work, "memlane-http-composite", "peers_memlane_http_composite")]},
+        ]
+    return out + [
         {"name": "lg-pg-index", "label": "LangGraph PostgresStore + pgvector index", "family": "peer", "pg": True,
-         "cmd": [py, os.path.join(HERE, "lg_driver.py"), "pg-index", f"{pg}/peers_lg_index", model]},
+         "cmd": [py, os.path.join(HERE, "lg_driver.py"), "pg-index", pg_url("peers_lg_index"), model]},
         {"name": "lg-pg", "label": "LangGraph PostgresStore, no index", "family": "peer", "pg": True,
-         "cmd": [py, os.path.join(HERE, "lg_driver.py"), "pg", f"{pg}/peers_lg", model]},
+         "cmd": [py, os.path.join(HERE, "lg_driver.py"), "pg", pg_url("peers_lg"), model]},
         {"name": "lg-inmem", "label": "LangGraph InMemoryStore + index", "family": "peer", "pg": False,
          "cmd": [py, os.path.join(HERE, "lg_driver.py"), "inmem", "-", model]},
         {"name": "mem0", "label": "mem0 + pgvector (infer=False)", "family": "peer", "pg": True,
-         "cmd": [py, os.path.join(HERE, "mem0_driver.py"), f"{pg}/peers_mem0", model, work]},
+         "cmd": [py, os.path.join(HERE, "mem0_driver.py"), pg_url("peers_mem0"), model, work]},
     ]
+
+
+def floor(bin_dir, work):
+    """pg-floor's answer: one round trip (`SELECT 1`) and memlane's get, over TCP and over the Unix socket."""
+    pg = env("PEERS_PG")
+    port = pg.rsplit(":", 1)[1]
+    urls = ["--url", f"tcp={pg}/peers_floor"]
+    if os.environ.get("PEERS_PG_SOCKET"):
+        urls += ["--url", f"socket=postgresql://postgres@:{port}/peers_floor?host={env('PEERS_PG_SOCKET')}"]
+    n = max(500, int(env("PEERS_OPS", "500")) * 4)
+    with open(os.path.join(work, "pg-floor.log"), "w") as log:
+        out = subprocess.run([os.path.join(bin_dir, "pg-floor"), *urls, "--n", str(n)], stdout=subprocess.PIPE,
+                             stderr=log, text=True, check=True).stdout
+    return json.loads(out)
 
 
 class Driver:
@@ -175,13 +250,17 @@ def main():
     clients = [int(c) for c in env("PEERS_CLIENTS", "1,16").split(",")]
     work, model, bin_dir, out = env("PEERS_WORK"), env("PEERS_MODEL"), env("PEERS_BIN"), env("PEERS_OUT")
     wanted = [s for s in env("PEERS_SYSTEMS", "").split(",") if s]
-    specs = [s for s in systems(env("PEERS_PG"), work, model, bin_dir) if not wanted or s["name"] in wanted]
+    specs = [s for s in systems(work, model, bin_dir) if not wanted or s["name"] in wanted]
     workload = os.path.join(work, "workload")
     per_phase = warmup + ops_n
 
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "sizes": {"preload": preload_n, "ops": ops_n, "warmup": warmup, "chunks": chunks, "clients": clients},
-              "versions": versions(), "cpus": os.cpu_count(), "load": {"start": loadavg()}, "systems": {}}
+              "versions": versions(), "cpus": os.cpu_count(), "load": {"start": loadavg()},
+              "transport": os.environ.get("PEERS_TRANSPORT", "tcp"), "systems": {}}
+    print("measuring one PostgreSQL round trip (pg-floor)", file=sys.stderr)
+    result["floor"] = floor(bin_dir, work)
+    print(f"floor: {json.dumps(result['floor'])}", file=sys.stderr)
     drivers = []
     try:
         for spec in specs:

@@ -1,10 +1,11 @@
-"""Tables, ratios and plots from a results JSON of orchestrate.py; writes the peer sections of docs/benchmarks.md.
+"""Tables, ratios and plots from one results JSON of orchestrate.py; writes the peers section of docs/benchmarks.md.
 
     python report.py RESULTS.json [--docs docs/benchmarks.md] [--plots DIR]
 
-Without --docs it prints the markdown. With --docs it replaces only the text between the markers
-`<!-- peers:begin -->` and `<!-- peers:end -->` (appending them at the end the first time): the other sections of
-that page belong to other benchmarks.
+Without --docs it prints the markdown. With --docs it replaces the whole text between the markers
+`<!-- peers:begin -->` and `<!-- peers:end -->` (appending them at the end the first time) with this run's
+section, which ends with links to the earlier runs' JSON files beside RESULTS.json: the other sections of that page
+belong to other benchmarks.
 """
 
 import argparse
@@ -17,6 +18,11 @@ OP_TITLES = {"add": "add one memory", "get": "get by id", "list": "list, scope +
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
 # The goals of issue 11: memlane on PostgreSQL against the faster PostgreSQL peer.
 GOALS = [("get", 10.0), ("add", 3.0), ("semantic", 3.0), ("list", 10.0)]
+# The system the goals are for, and the other memlane systems whose ratios are shown beside it.
+GOAL_SYSTEM = "memlane-pg"
+VARIANTS = ["memlane-http-pg", "memlane-composite", "memlane-http-composite"]
+FLOOR_OPS = [("select1", "`SELECT 1` (one round trip)"), ("get", "memlane `get`"),
+             ("get_raw", "the row without its embedding, nothing decoded")]
 
 
 def fmt(v, digits=3):
@@ -176,28 +182,8 @@ def markdown(res, results_name, plot_rel, made, title="## Against the peers: Lan
         for name, r in res["systems"].items():
             L.append(f"| `{name}` | " + " | ".join(fmt(stat(r, o, c, "throughput_ops_s")) for o in OPS) + " |")
         L.append("")
-    has_goals = any(ratio_rows(res, m, s["clients"][0]) for m in ("memlane-pg", "memlane-http-pg"))
-    if has_goals:
-        L.append(f"{sub} Goals: memlane on PostgreSQL against the faster PostgreSQL peer (ratios of p50, 1 client)")
-        L.append("")
-    L.append("A ratio is the peer's p50 divided by memlane's (the RSS row: the peer's RSS divided by memlane's). "
-             "For `add` only peers that embed on write count (LangGraph's PostgresStore without an index stores no "
-             "vector).")
-    L.append("")
-    if not has_goals:
-        L.pop()
-        L.pop()
-    for mname in ("memlane-pg", "memlane-http-pg"):
-        rows = ratio_rows(res, mname, s["clients"][0])
-        if not rows:
-            continue
-        L.append(f"`{mname}`:")
-        L.append("")
-        L.append("| goal | memlane | faster peer | ratio | goal | met |")
-        L.append("|---|---|---|---|---|---|")
-        for title, mine, peer, ratio, goal in rows:
-            L.append(f"| {title} | {mine} | {peer} | {ratio:.1f}x | >= {goal:.0f}x | {'yes' if ratio >= goal else 'NO'} |")
-        L.append("")
+    L += goals_table(res, s["clients"][0], sub)
+    L += floor_table(res, sub)
     c16 = s["clients"][-1]
     c1 = s["clients"][0]
     L.append(f"{sub} Where the time goes ({c1} client, p50 ms)")
@@ -220,6 +206,76 @@ def markdown(res, results_name, plot_rel, made, title="## Against the peers: Lan
         L.append(f"![{f}]({plot_rel + '/' if plot_rel else ''}{f})")
         L.append("")
     return "\n".join(L)
+
+
+def goals_table(res, c, sub):
+    """The goals' ratios for GOAL_SYSTEM, with the same ratios of the other memlane systems beside them."""
+    rows = ratio_rows(res, GOAL_SYSTEM, c)
+    if not rows:
+        return []
+    variants = [v for v in VARIANTS if v in res["systems"]]
+    other = {v: {r[0]: r for r in ratio_rows(res, v, c)} for v in variants}
+    L = [f"{sub} Goals: memlane on PostgreSQL against the faster PostgreSQL peer (ratios of p50, {c} client)", "",
+         "A ratio is the peer's p50 divided by memlane's (the RSS row: the peer's RSS divided by memlane's). "
+         "For `add` only peers that embed on write count (LangGraph's PostgresStore without an index stores no "
+         f"vector). The goals are `{GOAL_SYSTEM}`'s; the other memlane systems' ratios against the same peer are "
+         "shown beside it.", "",
+         "| goal | faster peer | `" + GOAL_SYSTEM + "` | ratio | goal | met |"
+         + "".join(f" `{v}` |" for v in variants),
+         "|---|---|---|---|---|---|" + "---|" * len(variants)]
+    for title, mine, peer, ratio, goal in rows:
+        cells = []
+        for v in variants:
+            r = other[v].get(title)
+            cells.append(f"{r[1]} ({r[3]:.1f}x)" if r else "n/a")
+        L.append(f"| {title} | {peer} | {mine} | {ratio:.1f}x | >= {goal:.0f}x | {'yes' if ratio >= goal else 'NO'} |"
+                 + "".join(f" {x} |" for x in cells))
+    L.append("")
+    return L
+
+
+def floor_table(res, sub):
+    """pg-floor's figures: where one PostgreSQL round trip puts the floor under `get`."""
+    fl = res.get("floor")
+    if not fl:
+        return []
+    transports = list(fl)
+    L = [f"{sub} The floor: one PostgreSQL round trip (p50 / p95 ms, 1 client)", "",
+         "Measured by `pg-floor` (`crates/memlane-eval/src/bin/pg-floor.rs`) in this run, before the systems start, "
+         "through the connection pool memlane uses (the time includes taking a connection from it): a prepared "
+         "`SELECT 1`, memlane's `get` (one prepared statement, one round trip, the row with its 384-float "
+         "embedding decoded), and the same row by a prepared statement without the embedding column. Transports: "
+         "loopback TCP and PostgreSQL's Unix socket. "
+         f"This run's systems connect by {res.get('transport', 'tcp')}.", "",
+         "| operation | " + " | ".join(transports) + " |",
+         "|---|" + "---|" * len(transports)]
+    for op, title in FLOOR_OPS:
+        cells = []
+        for t in transports:
+            x = fl[t].get(op)
+            cells.append(f"{fmt(x['p50_ms'])} / {fmt(x['p95_ms'])}" if x else "n/a")
+        L.append(f"| {title} | " + " | ".join(cells) + " |")
+    L.append("")
+    get = res["systems"].get(GOAL_SYSTEM, {}).get("results", {}).get("1", {}).get("get")
+    peers = peer_pool(res, "get", 1)
+    tr = res.get("transport", "tcp")
+    one = fl.get(tr, {}).get("select1", {}).get("p50_ms")
+    if get and peers and one:
+        best = min(peers, key=peers.get)
+        L.append(f"A `get` {10:.0f}x faster than `{best}`'s ({fmt(peers[best])} ms) would take "
+                 f"{fmt(peers[best] / 10)} ms; one `SELECT 1` over this run's transport takes {fmt(one)} ms, and "
+                 f"`{GOAL_SYSTEM}`'s get {fmt(get['p50_ms'])} ms ({get['p50_ms'] / one:.1f} round trips' worth).")
+        L.append("")
+    return L
+
+
+def previous_runs(results_path):
+    """Links to the other results JSON files beside this one (newest first)."""
+    d = os.path.dirname(os.path.abspath(results_path))
+    this = os.path.basename(results_path)
+    files = sorted((f for f in os.listdir(d) if f.startswith("peers-") and f.endswith(".json") and f != this),
+                   reverse=True)
+    return files
 
 
 def throughput_ratios(res, mname, c):
@@ -253,7 +309,6 @@ def write_docs(path, section):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("results")
-    p.add_argument("more", nargs="*", help="further runs of the same day, reported after the first")
     p.add_argument("--docs")
     p.add_argument("--plots")
     a = p.parse_args()
@@ -265,13 +320,12 @@ def main():
         if a.docs:
             rel = os.path.relpath(a.plots, os.path.dirname(os.path.abspath(a.docs)))
     section = markdown(res, os.path.basename(a.results), rel, made)
-    for k, path in enumerate(a.more, start=2):
-        with open(path) as f:
-            more = json.load(f)
-        made = plots(more, a.plots, prefix=f"peers-run{k}") if a.plots else []
-        names = ", ".join(f"`{n}`" for n in more["systems"])
-        section += "\n" + markdown(more, os.path.basename(path), rel, made,
-                                    title=f"### Run {k}: {names}")
+    earlier = previous_runs(a.results)
+    if earlier:
+        base = os.path.relpath(os.path.dirname(os.path.abspath(a.results)),
+                               os.path.dirname(os.path.abspath(a.docs))) if a.docs else "."
+        section += "\n### Previous runs\n\nEarlier runs' full results (`python bench/peers/report.py FILE` prints " \
+                   "their tables):\n\n" + "\n".join(f"- [`{f}`]({base}/{f})" for f in earlier) + "\n"
     if a.docs:
         write_docs(a.docs, section)
     else:

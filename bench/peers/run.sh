@@ -4,14 +4,17 @@
 #   bash bench/peers/run.sh                                   the full run (10,000 memories, 500 ops, 20 warm-ups)
 #   PEERS_PRELOAD=500 PEERS_OPS=50 bash bench/peers/run.sh    a smoke run (a minute or two)
 #   PEERS_SYSTEMS=memlane-pg,mem0 bash bench/peers/run.sh     only these systems
+#   PEERS_TRANSPORT=socket ...                                every system reaches PostgreSQL by its Unix socket
+#   PEERS_COMPARE_BIN=/path/to/peer-bench ...                 also measure another build as memlane-pg-before
 #   PEERS_SKIP_BUILD=1 ...                                    use the release binaries already built
-#   PEERS_BIN=DIR ...                                         take `memlane` and `peer-bench` from DIR
+#   PEERS_BIN=DIR ...                                         take `memlane`, `peer-bench` and `pg-floor` from DIR
 #
 # It installs the peers (bench/peers/requirements.txt, pinned) into the private venv ~/.cache/memlane/bench-venv,
-# fetches the model if missing (scripts/fetch-model.sh), builds `memlane` and `peer-bench` in release mode, starts
-# a private PostgreSQL with pgvector (scripts/services/postgres.sh) with one database per system, generates the
-# workload, runs bench/peers/orchestrate.py, stops PostgreSQL, and writes bench/peers/results/peers-DATE.json,
-# the plots and the peer sections of docs/benchmarks.md (report.py). See bench/peers/README.md.
+# fetches the model if missing (scripts/fetch-model.sh), builds `memlane`, `peer-bench` and `pg-floor` from the
+# current tree in release mode, starts a private PostgreSQL with pgvector (scripts/services/postgres.sh) with one
+# database per system and a private Redis (scripts/services/redis.sh, for the composite systems), generates the
+# workload, runs bench/peers/orchestrate.py, stops the services, and writes bench/peers/results/peers-DATE.json,
+# the plots and the peers section of docs/benchmarks.md (report.py). See bench/peers/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -49,23 +52,30 @@ PY
 fi
 # -- the model, the same files for everyone
 [[ -f "$model/model.safetensors" ]] || bash "$root/scripts/fetch-model.sh" "$model"
-# -- memlane, release builds
+# -- memlane, release builds of the current tree (one cargo invocation: the memlane library is built once)
 if [[ -z "${PEERS_SKIP_BUILD:-}" ]]; then
-    say "building memlane and peer-bench (release)"
-    (cd "$root" && cargo build -q --release -p memlane-cli --bin memlane && cargo build -q --release -p memlane-eval --bin peer-bench)
+    say "building memlane, peer-bench and pg-floor (release)"
+    (cd "$root" && cargo build -q --release -p memlane-cli -p memlane-eval --bin memlane --bin peer-bench --bin pg-floor)
 fi
 target="$(cd "$root" && cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 # -- PostgreSQL with pgvector, private to this run
 # (under /tmp: the server runs as the user postgres, who cannot enter root's home directory)
 export MEMLANE_CI_DIR="$(mktemp -d /tmp/memlane-peers-pg.XXXXXX)"
 export MEMLANE_CI_ENV="$MEMLANE_CI_DIR/env"
-stop_pg() { bash "$root/scripts/services/postgres.sh" stop || true; rm -rf "$MEMLANE_CI_DIR"; }
+stop_pg() {
+    bash "$root/scripts/services/postgres.sh" stop || true
+    bash "$root/scripts/services/redis.sh" stop || true
+    rm -rf "$MEMLANE_CI_DIR"
+}
 trap stop_pg EXIT
 bash "$root/scripts/services/postgres.sh" start
+bash "$root/scripts/services/redis.sh" start
 set -a; . "$MEMLANE_CI_ENV"; set +a
 pg="${MEMLANE_TEST_POSTGRES_URL%/*}"
 port="${pg##*:}"
-for db in peers_memlane_pg peers_memlane_http peers_lg_index peers_lg peers_mem0; do
+export PEERS_PG_SOCKET="$MEMLANE_CI_DIR/pg" PEERS_REDIS="$MEMLANE_TEST_REDIS_URL"
+for db in peers_memlane_pg peers_memlane_pg_before peers_memlane_http peers_memlane_composite \
+    peers_memlane_http_composite peers_floor peers_lg_index peers_lg peers_mem0; do
     "$MEMLANE_TEST_POSTGRES_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres \
         -c "CREATE DATABASE $db"
     "$MEMLANE_TEST_POSTGRES_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" \

@@ -200,7 +200,7 @@ async fn migrations_run_once_when_servers_start_together() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 101],
+        vec![1, 2, 3, 101],
         "each migration applied exactly once"
     );
     // Opening again changes nothing; a newer schema is refused.

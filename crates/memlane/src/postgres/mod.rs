@@ -244,9 +244,15 @@ impl MemoryStore for PostgresStore {
 
     async fn get(&self, tenant: &str, id: MemoryId) -> Result<Memory> {
         let client = self.client().await?;
-        read::get(&client, tenant, id, Timestamp::now())
-            .await?
-            .ok_or_else(|| Error::not_found(NAME, format!("memory {id}")))
+        read::get(
+            &client,
+            tenant,
+            id,
+            Timestamp::now(),
+            self.inner.vectors.is_some(),
+        )
+        .await?
+        .ok_or_else(|| Error::not_found(NAME, format!("memory {id}")))
     }
 
     async fn get_many(&self, tenant: &str, ids: &[MemoryId]) -> Result<Vec<Memory>> {
@@ -255,7 +261,14 @@ impl MemoryStore for PostgresStore {
             return Err(Error::invalid("ids", format!("at most {max} ids at once")));
         }
         let client = self.client().await?;
-        read::get_many(&client, tenant, ids, Timestamp::now()).await
+        read::get_many(
+            &client,
+            tenant,
+            ids,
+            Timestamp::now(),
+            self.inner.vectors.is_some(),
+        )
+        .await
     }
 
     async fn update(&self, tenant: &str, id: MemoryId, update: Update) -> Result<Memory> {
@@ -292,7 +305,13 @@ impl MemoryStore for PostgresStore {
         query.scope.validate()?;
         self.inner.config.limits.check_limit(query.limit)?;
         let client = self.client().await?;
-        read::list(&client, query, Timestamp::now()).await
+        read::list(
+            &client,
+            query,
+            Timestamp::now(),
+            self.inner.vectors.is_some(),
+        )
+        .await
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Scored>> {
@@ -300,7 +319,14 @@ impl MemoryStore for PostgresStore {
         match (query.mode, &self.inner.vectors) {
             (SearchMode::Keyword, _) => {
                 let client = self.client().await?;
-                read::keyword(&client, query, self.inner.ts_config_oid, Timestamp::now()).await
+                read::keyword(
+                    &client,
+                    query,
+                    self.inner.ts_config_oid,
+                    Timestamp::now(),
+                    self.inner.vectors.is_some(),
+                )
+                .await
             }
             (SearchMode::Semantic, Some(v)) => {
                 let mut client = self.client().await?;

@@ -1,16 +1,18 @@
 //! Reads: get, list, count and keyword search, each one SQL statement.
 //!
-//! Fixed statements are prepared once per connection (deadpool's statement cache); statements that depend on a
-//! filter are sent with their parameter types (`query_typed`: one round trip, no statement left behind).
+//! Statements are prepared once per connection (deadpool's statement cache); those that depend on a filter too, up
+//! to [`MAX_PREPARED`] per connection, past which they are sent with their parameter types (`query_typed`: one
+//! round trip, no statement left behind).
 
 use deadpool_postgres::Client;
 use memlane_core::{
     Filter, ListQuery, Memory, MemoryId, Page, Result, Scope, Scored, SearchQuery, Timestamp,
 };
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
 use super::error::map;
-use super::rows::{from_row, COLUMNS, NCOLUMNS};
+use super::rows::{columns, from_row, COLUMNS, NCOLUMNS};
 use super::sql::{Param, Where};
 
 /// Runs a statement built with `w` and decodes every row; `extra` reads the columns after [`COLUMNS`].
@@ -20,19 +22,39 @@ pub(crate) async fn query<T>(
     w: &Where,
     extra: impl Fn(&Row, Memory) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = client.query_typed(sql, &w.typed()).await.map_err(map)?;
+    let typed = w.typed();
+    let rows = if client.statement_cache.size() < MAX_PREPARED {
+        let types: Vec<Type> = typed.iter().map(|(_, t)| t.clone()).collect();
+        let stmt = client
+            .prepare_typed_cached(sql, &types)
+            .await
+            .map_err(map)?;
+        let params: Vec<&(dyn ToSql + Sync)> = typed.iter().map(|(v, _)| *v).collect();
+        client.query(&stmt, &params).await.map_err(map)?
+    } else {
+        client.query_typed(sql, &typed).await.map_err(map)?
+    };
     rows.iter().map(|r| extra(r, from_row(r)?)).collect()
 }
 
+/// Statements a connection keeps prepared at most. Filter values are parameters, so a statement's text depends
+/// only on the filter's shape; the first [`MAX_PREPARED`] shapes a connection sees skip parsing (and, when the
+/// server finds a generic plan as good, planning) on every later call, and further shapes are sent unprepared
+/// (`query_typed`), so that clients sending ever new shapes cannot grow the cache without bound.
+const MAX_PREPARED: usize = 256;
+
 /// One live memory of `tenant`.
+/// (`vector`: the database has pgvector; see [`columns`].)
 pub(crate) async fn get(
     client: &Client,
     tenant: &str,
     id: MemoryId,
     now: Timestamp,
+    vector: bool,
 ) -> Result<Option<Memory>> {
+    let cols = columns(vector);
     let sql = format!(
-        "SELECT {COLUMNS} FROM memlane_memories m \
+        "SELECT {cols} FROM memlane_memories m \
          WHERE m.tenant = $1 AND m.id = $2 AND (m.expires_ms IS NULL OR m.expires_ms > $3)"
     );
     let stmt = client.prepare_cached(&sql).await.map_err(map)?;
@@ -49,12 +71,14 @@ pub(crate) async fn get_many(
     tenant: &str,
     ids: &[MemoryId],
     now: Timestamp,
+    vector: bool,
 ) -> Result<Vec<Memory>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let cols = columns(vector);
     let sql = format!(
-        "SELECT {COLUMNS} FROM memlane_memories m \
+        "SELECT {cols} FROM memlane_memories m \
          WHERE m.tenant = $1 AND m.id = ANY($2) AND (m.expires_ms IS NULL OR m.expires_ms > $3)"
     );
     let stmt = client.prepare_cached(&sql).await.map_err(map)?;
@@ -80,20 +104,92 @@ pub(crate) fn scoped(scope: &Scope, filter: Option<&Filter>, now: Timestamp) -> 
     w
 }
 
+/// How many of a scope's newest memories (after the cursor) a filtered listing examines in order before it turns to
+/// the metadata index: enough that a filter passed by one memory in 30 fills a page of 10 in one statement.
+fn window(limit: usize) -> i64 {
+    i64::try_from(limit.saturating_add(1).saturating_mul(32))
+        .unwrap_or(i64::MAX)
+        .clamp(256, 4096)
+}
+
+/// Adds the cursor's condition (memories after it, newest first).
+fn after(w: &mut Where, created_ms: i64, id: MemoryId) {
+    let t = w.param(Param::Int(created_ms));
+    let i = w.param(Param::Uuid(id));
+    w.and(&format!("(m.created_ms, m.id) < ({t}, {i})"));
+}
+
 /// A page of a listing, newest first.
-pub(crate) async fn list(client: &Client, q: &ListQuery, now: Timestamp) -> Result<Page> {
-    let mut w = scoped(&q.scope, q.filter.as_ref(), now);
+///
+/// Without a filter: one walk of the scope's `created` index. With a filter, the same walk first examines at most
+/// [`window`] memories (one statement, which stops as soon as the page is full): a filter that many memories pass
+/// is answered there. Only when the window yields less than a page does a second statement look past its last
+/// hit, with the filter's metadata equalities as a containment (`metadata @> ..`) that the GIN index on `metadata`
+/// answers, so a filter that few or none of the scope's memories pass is not a walk over all of them. (The planner
+/// cannot tell the two cases apart by itself: its estimate of a `jsonb` containment does not follow the data.)
+/// (`vector`: the database has pgvector; see [`columns`].)
+pub(crate) async fn list(
+    client: &Client,
+    q: &ListQuery,
+    now: Timestamp,
+    vector: bool,
+) -> Result<Page> {
+    let cols = columns(vector);
+    let mut w = scoped(&q.scope, None, now);
     if let Some(c) = q.cursor {
-        let t = w.param(Param::Int(c.created_at.as_millis()));
-        let i = w.param(Param::Uuid(c.id));
-        w.and(&format!("(m.created_ms, m.id) < ({t}, {i})"));
+        after(&mut w, c.created_at.as_millis(), c.id);
     }
-    let limit = w.param(Param::Int(i64::try_from(q.limit + 1).unwrap_or(i64::MAX)));
+    let want = q.limit.saturating_add(1);
+    let limit_of = |n: usize| Param::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let Some(filter) = q.filter.as_ref() else {
+        let limit = w.param(limit_of(want));
+        let sql = format!(
+            "SELECT {cols} FROM memlane_memories m WHERE {} ORDER BY m.created_ms DESC, m.id DESC LIMIT {limit}",
+            w.sql
+        );
+        let memories = query(client, &sql, &w, |_, m| Ok(m)).await?;
+        return Ok(Page::from_overfetch(memories, q.limit));
+    };
+    // The window. The filter is computed as a column, not a condition of the walk, so that the walk stops at the
+    // window's end; the containment, when there is one, goes first: it is cheaper than the filter and rules out
+    // most rows. The outer ORDER BY is the walk's own order (no sort: the plan still stops once the page is full).
+    let exact = w.condition(filter);
+    let hit = match w.containment_sql(filter) {
+        Some(c) => format!("({c} AND {exact})"),
+        None => exact,
+    };
+    let win = w.param(Param::Int(window(q.limit)));
+    let limit = w.param(limit_of(want));
     let sql = format!(
-        "SELECT {COLUMNS} FROM memlane_memories m WHERE {} ORDER BY m.created_ms DESC, m.id DESC LIMIT {limit}",
+        "SELECT {cols} FROM (SELECT {COLUMNS}, {hit} AS hit FROM memlane_memories m WHERE {} \
+         ORDER BY m.created_ms DESC, m.id DESC LIMIT {win}) m \
+         WHERE m.hit ORDER BY m.created_ms DESC, m.id DESC LIMIT {limit}",
         w.sql
     );
-    let memories = query(client, &sql, &w, |_, m| Ok(m)).await?;
+    let mut memories = query(client, &sql, &w, |_, m| Ok(m)).await?;
+    if memories.len() >= want {
+        return Ok(Page::from_overfetch(memories, q.limit));
+    }
+    // Past the last hit (or the cursor): the window may have ended before the scope did.
+    let mut w = scoped(&q.scope, Some(filter), now);
+    match (memories.last(), q.cursor) {
+        (Some(m), _) => after(&mut w, m.created_at.as_millis(), m.id),
+        (None, Some(c)) => after(&mut w, c.created_at.as_millis(), c.id),
+        (None, None) => {}
+    }
+    // With a containment, ordering by an expression keeps the planner off the `created` index (whose walk the
+    // window just did) and on the GIN index; without one, the walk goes on.
+    let order = if w.containment(filter) {
+        "m.created_ms + 0 DESC, m.id DESC"
+    } else {
+        "m.created_ms DESC, m.id DESC"
+    };
+    let limit = w.param(limit_of(want - memories.len()));
+    let sql = format!(
+        "SELECT {cols} FROM memlane_memories m WHERE {} ORDER BY {order} LIMIT {limit}",
+        w.sql
+    );
+    memories.extend(query(client, &sql, &w, |_, m| Ok(m)).await?);
     Ok(Page::from_overfetch(memories, q.limit))
 }
 
@@ -104,7 +200,10 @@ pub(crate) async fn count(
     filter: Option<&Filter>,
     now: Timestamp,
 ) -> Result<u64> {
-    let w = scoped(scope, filter, now);
+    let mut w = scoped(scope, filter, now);
+    if let Some(f) = filter {
+        w.containment(f);
+    }
     let sql = format!("SELECT count(*) FROM memlane_memories m WHERE {}", w.sql);
     let row = client
         .query_typed_one(&sql, &w.typed())
@@ -132,7 +231,9 @@ pub(crate) async fn keyword(
     q: &SearchQuery,
     ts_config: u32,
     now: Timestamp,
+    vector: bool,
 ) -> Result<Vec<Scored>> {
+    let cols = columns(vector);
     let words = words(&q.text);
     if words.is_empty() {
         return Ok(Vec::new());
@@ -157,7 +258,7 @@ pub(crate) async fn keyword(
     }
     let limit = w.param(Param::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
     let sql = format!(
-        "SELECT {COLUMNS}, ts_rank(m.fts, {tsq}, 32) AS rank FROM memlane_memories m WHERE {} \
+        "SELECT {cols}, ts_rank(m.fts, {tsq}, 32) AS rank FROM memlane_memories m WHERE {} \
          ORDER BY rank DESC, m.created_ms DESC, m.id DESC LIMIT {limit}",
         w.sql
     );

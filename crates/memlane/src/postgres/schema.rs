@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         vector: false,
     },
     Migration {
+        version: 3,
+        name: "metadata_gin",
+        sql: include_str!("../../migrations/postgres/0003_metadata_gin.sql"),
+        vector: false,
+    },
+    Migration {
         version: 101,
         name: "pgvector",
         sql: include_str!("../../migrations/postgres/0101_pgvector.sql"),

@@ -40,6 +40,8 @@ pub(crate) enum Param {
     Oid(u32),
     /// `float4[]` (a vector).
     Reals(Vec<f32>),
+    /// `jsonb`.
+    Json(serde_json::Value),
 }
 
 impl Param {
@@ -54,6 +56,7 @@ impl Param {
             Param::Uuid(v) => (v, Type::UUID),
             Param::Oid(v) => (v, Type::OID),
             Param::Reals(v) => (v, Type::FLOAT4_ARRAY),
+            Param::Json(v) => (v, Type::JSONB),
         }
     }
 }
@@ -119,6 +122,35 @@ impl Where {
     pub(crate) fn filter(&mut self, filter: &Filter) {
         let sql = self.compile(filter);
         self.and(&sql);
+    }
+
+    /// The SQL of `filter` (`true` or `false` for every row), with its parameters bound, without adding it.
+    pub(crate) fn condition(&mut self, filter: &Filter) -> String {
+        self.compile(filter)
+    }
+
+    /// Adds `m.metadata @> {..}` for the metadata string and boolean equalities that every memory passing `filter`
+    /// has (the conditions `AND`ed at its top), so that the GIN index on `metadata` (schema version 3) can find the
+    /// candidates; a necessary condition only, the filter itself still decides. Returns whether there was any.
+    pub(crate) fn containment(&mut self, filter: &Filter) -> bool {
+        match self.containment_sql(filter) {
+            Some(sql) => {
+                self.and(&sql);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The condition [`Where::containment`] adds, with its parameter bound, without adding it.
+    pub(crate) fn containment_sql(&mut self, filter: &Filter) -> Option<String> {
+        let mut doc = serde_json::Map::new();
+        equalities(filter, &mut doc);
+        if doc.is_empty() {
+            return None;
+        }
+        let p = self.param(Param::Json(serde_json::Value::Object(doc)));
+        Some(format!("m.metadata @> {p}"))
     }
 
     fn compile(&mut self, f: &Filter) -> String {
@@ -328,6 +360,44 @@ impl Where {
             Scalar::Bool(b) if op == "=" => format!("COALESCE({v} = '{b}'::jsonb, false)"),
             Scalar::Bool(_) | Scalar::Time(_) => "false".into(),
         }
+    }
+}
+
+/// Merges into `doc` the metadata equalities (`path eq string|bool`) `AND`ed at the top of `f`: the document every
+/// passing memory's metadata contains. An equality that would conflict with one already merged is left out (the
+/// filter then matches nothing; the filter itself says so), and so is any NUL, which `jsonb` cannot hold.
+fn equalities(f: &Filter, doc: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::Value;
+    match f {
+        Filter::And(fs) => fs.iter().for_each(|f| equalities(f, doc)),
+        Filter::Cond {
+            field: Field::Metadata(path),
+            pred: Predicate::Eq(s),
+        } => {
+            let leaf = match s {
+                Scalar::Str(s) if !s.contains('\0') => Value::String(s.clone()),
+                Scalar::Bool(b) => Value::Bool(*b),
+                _ => return,
+            };
+            let Some((last, parents)) = path.split_last() else {
+                return;
+            };
+            if path.iter().any(|seg| seg.contains('\0')) {
+                return;
+            }
+            let mut node = doc;
+            for seg in parents {
+                let next = node
+                    .entry(seg.clone())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                match next {
+                    Value::Object(o) => node = o,
+                    _ => return,
+                }
+            }
+            node.entry(last.clone()).or_insert(leaf);
+        }
+        _ => {}
     }
 }
 

@@ -23,7 +23,7 @@ use memlane_core::{Embedding, Error, Limits, Result, Scored, SearchQuery, Timest
 
 use super::error::map;
 use super::read::scoped;
-use super::rows::{from_row, COLUMNS, NCOLUMNS};
+use super::rows::{from_row, COLUMNS_VEC, NCOLUMNS};
 use super::sql::{Param, Where};
 
 /// The spaces this process has registered, so that a write registers a space once (bounded: cleared when full).
@@ -110,7 +110,7 @@ impl Vectors {
         let qv = w.param(Param::Reals(e.vector.clone()));
         let limit = w.param(Param::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         let sql = format!(
-            "SELECT {COLUMNS}, (m.embedding_vec::vector({d}) <=> {qv}::vector({d}))::float8 AS distance \
+            "SELECT {COLUMNS_VEC}, (m.embedding_vec::vector({d}) <=> {qv}::vector({d}))::float8 AS distance \
              FROM memlane_memories m WHERE {} ORDER BY distance LIMIT {limit}",
             w.sql
         );
