@@ -64,8 +64,12 @@ use crate::MemoryStore;
 /// When it is missing: panics if `MEMLANE_REQUIRE_SERVICES=1` (CI), otherwise says on stderr (past the test
 /// harness's capture) that the test is skipped and returns `None`.
 ///
-/// ```
-/// assert_eq!(memlane_core::testkit::service_url("MEMLANE_TEST_NO_SUCH_SERVICE_URL"), None);
+/// ```no_run
+/// // In a test: skip (or, in CI, fail) when the service is not running.
+/// let Some(url) = memlane_core::testkit::service_url("MEMLANE_TEST_REDIS_URL") else {
+///     return;
+/// };
+/// # let _ = url;
 /// ```
 pub fn service_url(var: &str) -> Option<String> {
     match std::env::var(var) {
