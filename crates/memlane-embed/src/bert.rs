@@ -321,6 +321,21 @@ impl Bert {
         ids: &[u32],
         seqs: &[(usize, usize)],
     ) -> candle_core::Result<Vec<Vec<f32>>> {
+        if rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
+            // Called from outside the pool: hop onto a pool thread once for the whole pass, so the ~30 parallel
+            // steps of a pass are forks within the pool (the caller's half runs at once, the idle worker steals the
+            // other) instead of each one injecting a job and putting this thread to sleep until it is done.
+            return rayon::scope(|_| self.forward_in_pool(ids, seqs));
+        }
+        self.forward_in_pool(ids, seqs)
+    }
+
+    /// [`Bert::forward`] on the current thread.
+    fn forward_in_pool(
+        &self,
+        ids: &[u32],
+        seqs: &[(usize, usize)],
+    ) -> candle_core::Result<Vec<Vec<f32>>> {
         let tokens = ids.len();
         if !covers(seqs, tokens) {
             candle_core::bail!("memlane-embed: malformed packed batch");

@@ -10,6 +10,16 @@ use rayon::prelude::*;
 /// Below this many `f32`s an elementwise kernel runs on the calling thread: waking the pool costs more.
 const PAR_MIN_ELEMS: usize = 16 * 1024;
 
+/// [`PAR_MIN_ELEMS`] for [`gelu_in_place`]: a short text's `[tokens, 1536]` activations (a few tens of
+/// microseconds of work) run faster on the calling thread than split (measured, see `docs/embeddings.md`).
+const GELU_PAR_MIN_ELEMS: usize = 64 * 1024;
+
+/// Whether the rayon pool has one thread: work handed to it would only move to its one worker and back (a
+/// wake-up and a sleep when the caller is outside the pool).
+fn single_thread() -> bool {
+    rayon::current_num_threads() <= 1
+}
+
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -174,7 +184,7 @@ multiversion! {
 
 /// `x = gelu(x)`, in place.
 pub(crate) fn gelu_in_place(x: &mut [f32]) {
-    if x.len() < PAR_MIN_ELEMS {
+    if x.len() < GELU_PAR_MIN_ELEMS || single_thread() {
         return gelu_slice(x);
     }
     let chunk = x
@@ -216,7 +226,7 @@ multiversion! {
 /// `x = layer_norm(x + residual)`, row by row, in place. An empty `residual` means none.
 pub(crate) fn add_layer_norm(x: &mut [f32], residual: &[f32], ln: &LayerNormParams<'_>) {
     let width = ln.gamma.len();
-    if x.len() < PAR_MIN_ELEMS {
+    if x.len() < PAR_MIN_ELEMS || single_thread() {
         return add_layer_norm_rows(x, residual, ln.gamma, ln.beta, ln.eps);
     }
     let rows = (x.len() / width)
@@ -456,7 +466,7 @@ pub(crate) fn attention(
         (s, h, head_out)
     };
     let work: usize = seqs.iter().map(|&(_, len)| len * len).sum::<usize>() * hidden;
-    let results: Vec<(usize, usize, Vec<f32>)> = if work < PAR_MIN_ELEMS * 8 {
+    let results: Vec<(usize, usize, Vec<f32>)> = if work < PAR_MIN_ELEMS * 8 || single_thread() {
         let mut scratch = Vec::new();
         tasks.iter().map(|t| run(&mut scratch, t)).collect()
     } else {

@@ -124,6 +124,45 @@ fn matches_sentence_transformers_as_one_batch() {
 }
 
 #[test]
+fn thread_counts_and_callers_inside_or_outside_the_pool_agree() {
+    // Outside any pool, a pass hops once onto the global pool; inside one it runs where it is; a one-thread pool
+    // runs every step on its thread. All must give the reference vectors, and the same ones.
+    let reference = reference();
+    let model = model();
+    let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    let one_at_a_time = || -> Vec<Vec<f32>> {
+        texts
+            .iter()
+            .map(|t| model.embed_one(t).expect("embed"))
+            .collect()
+    };
+    let outside = one_at_a_time();
+    check("outside the pool", &reference.items, &outside);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        for (label, got) in [
+            ("one at a time", pool.install(one_at_a_time)),
+            (
+                "one batch",
+                pool.install(|| model.embed(&texts).expect("embed")),
+            ),
+        ] {
+            check(
+                &format!("{threads} threads, {label}"),
+                &reference.items,
+                &got,
+            );
+            for (a, b) in got.iter().zip(&outside) {
+                assert!(cosine(a, b) > 0.999_999, "{threads} threads, {label}");
+            }
+        }
+    }
+}
+
+#[test]
 fn batch_order_and_duplicates_do_not_change_vectors() {
     let reference = reference();
     let model = model();
