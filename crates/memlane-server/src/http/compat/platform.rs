@@ -68,11 +68,8 @@ pub(crate) struct AddRequest {
     request_body = AddRequest,
     responses(
         (status = 200, description = "one memory per non-system message", body = schemas::AddResults),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::BodyErrors,
     )
 )]
 /// `POST /v3/memories/add/`: `{"results": [{"id", "memory", "data": {"memory"}, "event": "ADD", ...}]}`.
@@ -122,11 +119,8 @@ pub(crate) struct PageQuery {
     request_body = ListRequest,
     responses(
         (status = 200, description = "a page, newest first", body = schemas::Page),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::BodyErrors,
     )
 )]
 /// `POST /v3/memories/`: a page, `{"count", "next", "previous", "results"}`, newest first; the filters must name
@@ -204,11 +198,8 @@ pub(crate) struct SearchRequest {
     request_body = SearchRequest,
     responses(
         (status = 200, description = "the matches, best first, with score", body = schemas::Results),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::BodyErrors,
     )
 )]
 /// `POST /v3/memories/search/`: `{"results": [item + score, ...]}`, best first.
@@ -234,10 +225,8 @@ pub(crate) async fn search(
     params(("memory_id" = uuid::Uuid, Path, description = "the memory's id")),
     responses(
         (status = 200, description = "the memory", body = schemas::Memory),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
     )
 )]
 /// `GET /v1/memories/{memory_id}/`.
@@ -271,13 +260,10 @@ pub(crate) struct UpdateRequest {
     request_body = UpdateRequest,
     responses(
         (status = 200, description = "the memory as updated", body = schemas::Memory),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
         (status = 409, description = "changed concurrently", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::BodyErrors,
     )
 )]
 /// `PUT /v1/memories/{memory_id}/`: the updated memory (and a `message`).
@@ -316,10 +302,8 @@ pub(crate) struct DeleteQuery {
     params(DeleteQuery),
     responses(
         (status = 200, description = "deleted", body = schemas::Message),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
     )
 )]
 /// `DELETE /v1/memories/{memory_id}/`.
@@ -352,9 +336,7 @@ pub(crate) struct DeleteAllQuery {
     params(DeleteAllQuery),
     responses(
         (status = 200, description = "deleted", body = schemas::Message),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
     )
 )]
 /// `DELETE /v1/memories/?user_id=...`: every memory of the scope (one id at least).
@@ -374,10 +356,8 @@ pub(crate) async fn delete_all(
     params(("memory_id" = uuid::Uuid, Path, description = "the memory's id")),
     responses(
         (status = 200, description = "the history", body = Vec<schemas::HistoryEntry>),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
     )
 )]
 /// `GET /v1/memories/{memory_id}/history/`.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// An error of a compatibility route, in mem0's (FastAPI's) shape plus memlane's code and request id.
 #[derive(Serialize, ToSchema)]
@@ -163,4 +163,40 @@ pub(crate) struct Ping {
     project_id: String,
     /// Always null.
     user_email: Option<String>,
+}
+
+/// The errors every compat route documents: 400, 401, 503.
+#[allow(dead_code)] // documentation only: the answers are built by `ApiError`
+#[derive(IntoResponses)]
+pub(crate) enum Errors {
+    /// Invalid input.
+    #[response(status = 400, description = "invalid input or an unmappable filter; `field` names it")]
+    Invalid(Error),
+    /// No or a wrong key.
+    #[response(status = 401, description = "missing or wrong API key")]
+    Unauthorized(Error),
+    /// Temporarily unavailable.
+    #[response(status = 503, description = "store unavailable, overloaded or timed out; see Retry-After")]
+    Unavailable(Error),
+}
+
+/// The errors of a route that reads a JSON body: 413, 415.
+#[allow(dead_code)] // documentation only
+#[derive(IntoResponses)]
+pub(crate) enum BodyErrors {
+    /// Too large.
+    #[response(status = 413, description = "body or value too large")]
+    TooLarge(Error),
+    /// Not JSON.
+    #[response(status = 415, description = "wrong Content-Type (want application/json)")]
+    NotJson(Error),
+}
+
+/// The error of a route naming a memory: 404.
+#[allow(dead_code)] // documentation only
+#[derive(IntoResponses)]
+pub(crate) enum NotFound {
+    /// No such memory.
+    #[response(status = 404, description = "no such memory in the tenant")]
+    Missing(Error),
 }

@@ -43,11 +43,8 @@ pub(crate) struct MemoryCreate {
     request_body = MemoryCreate,
     responses(
         (status = 200, description = "one memory per non-system message", body = schemas::AddResults),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::BodyErrors,
     )
 )]
 /// `POST /memories`: each non-system message becomes one memory (mem0's `infer=False`).
@@ -87,9 +84,7 @@ pub(crate) struct ScopeQuery {
     params(ScopeQuery),
     responses(
         (status = 200, description = "the memories, newest first", body = schemas::Results),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
     )
 )]
 /// `GET /memories?user_id=...`: `{"results": [item, ...]}`, newest first.
@@ -112,10 +107,8 @@ pub(crate) async fn get_all(
     params(("memory_id" = uuid::Uuid, Path, description = "the memory's id")),
     responses(
         (status = 200, description = "the memory", body = schemas::Memory),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
     )
 )]
 /// `GET /memories/{memory_id}`.
@@ -156,11 +149,8 @@ pub(crate) struct SearchRequest {
     request_body = SearchRequest,
     responses(
         (status = 200, description = "the matches, best first, with score", body = schemas::Results),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::BodyErrors,
     )
 )]
 /// `POST /search`: `{"results": [item + score, ...]}`, best first.
@@ -207,13 +197,10 @@ pub(crate) struct UpdateRequest {
     request_body = UpdateRequest,
     responses(
         (status = 200, description = "updated", body = schemas::Message),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
         (status = 409, description = "changed concurrently", body = schemas::Error),
-        (status = 413, description = "body or value too large", body = schemas::Error),
-        (status = 415, description = "wrong Content-Type (want application/json)", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::BodyErrors,
     )
 )]
 /// `PUT /memories/{memory_id}`: `{"message": "Memory updated successfully!"}`.
@@ -238,10 +225,8 @@ pub(crate) async fn update(
     params(("memory_id" = uuid::Uuid, Path, description = "the memory's id")),
     responses(
         (status = 200, description = "the history", body = Vec<schemas::HistoryEntry>),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
     )
 )]
 /// `GET /memories/{memory_id}/history`.
@@ -259,10 +244,8 @@ pub(crate) async fn history(
     params(("memory_id" = uuid::Uuid, Path, description = "the memory's id")),
     responses(
         (status = 200, description = "deleted", body = schemas::Message),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 404, description = "no such memory in the tenant", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
+        schemas::NotFound,
     )
 )]
 /// `DELETE /memories/{memory_id}`.
@@ -281,9 +264,7 @@ pub(crate) async fn delete(
     params(ScopeQuery),
     responses(
         (status = 200, description = "deleted", body = schemas::Message),
-        (status = 400, description = "invalid input or an unmappable filter; `field` names it", body = schemas::Error),
-        (status = 401, description = "missing or wrong API key", body = schemas::Error),
-        (status = 503, description = "store unavailable, overloaded or timed out; see Retry-After", body = schemas::Error),
+        schemas::Errors,
     )
 )]
 /// `DELETE /memories?user_id=...`: every memory of the scope (one id at least).
