@@ -170,13 +170,19 @@ pub(crate) struct Ping {
 #[derive(IntoResponses)]
 pub(crate) enum Errors {
     /// Invalid input.
-    #[response(status = 400, description = "invalid input or an unmappable filter; `field` names it")]
+    #[response(
+        status = 400,
+        description = "invalid input or an unmappable filter; `field` names it"
+    )]
     Invalid(Error),
     /// No or a wrong key.
     #[response(status = 401, description = "missing or wrong API key")]
     Unauthorized(Error),
     /// Temporarily unavailable.
-    #[response(status = 503, description = "store unavailable, overloaded or timed out; see Retry-After")]
+    #[response(
+        status = 503,
+        description = "store unavailable, overloaded or timed out; see Retry-After"
+    )]
     Unavailable(Error),
 }
 
@@ -188,7 +194,10 @@ pub(crate) enum BodyErrors {
     #[response(status = 413, description = "body or value too large")]
     TooLarge(Error),
     /// Not JSON.
-    #[response(status = 415, description = "wrong Content-Type (want application/json)")]
+    #[response(
+        status = 415,
+        description = "wrong Content-Type (want application/json)"
+    )]
     NotJson(Error),
 }
 
