@@ -120,3 +120,141 @@ async fn filtered_listings_match_the_reference_on_both_paths() {
         }
     }
 }
+
+/// With `index_metadata=category,rare`, the listings whose filter requires one of those keys take the key's index
+/// (created at open, present in the catalog, and chosen by the planner for such a listing), and still answer
+/// exactly what the reference does; other filters take the other paths. Bad key lists are refused at open.
+#[tokio::test]
+async fn declared_metadata_keys_are_indexed_and_list_exactly() {
+    let Some(url) = common::url(common::VECTOR) else {
+        return;
+    };
+    // Two connections, so that the statistics below can be flushed from each of them.
+    let store = common::open(&url, "index_metadata=category,rare&pool_size=2").await;
+    // A second open finds the indexes there (no error, nothing created twice).
+    let _again = common::open(&url, "index_metadata=category").await;
+    let scope = Scope::tenant(format!("t-{}", memlane::new_id().simple())).with_user("u");
+    let all = fill(&store, &scope).await;
+    fill(
+        &store,
+        &Scope::tenant(scope.tenant.clone()).with_user("other"),
+    )
+    .await;
+    let cases = [
+        json!({"field": "metadata.category", "eq": "c3"}),
+        json!({"field": "metadata.rare", "eq": "yes"}),
+        json!({"field": "metadata.category", "eq": "nope"}),
+        json!({"and": [{"field": "metadata.flag", "eq": true}, {"field": "metadata.category", "eq": "c8"}]}),
+        json!({"and": [{"field": "metadata.category", "eq": "c1"}, {"field": "metadata.category", "eq": "c2"}]}),
+        json!({"and": [{"field": "metadata.n", "lt": 600}, {"field": "metadata.rare", "eq": "yes"}]}),
+        // Not the index's: a number, and an equality under `or`.
+        json!({"field": "metadata.n", "eq": 5}),
+        json!({"or": [{"field": "metadata.category", "eq": "c1"}, {"field": "metadata.n", "lt": 2}]}),
+    ];
+    for case in cases {
+        for limit in [1, 10] {
+            check(&store, &scope, &all, f(case.clone()), limit).await;
+        }
+    }
+
+    // The index exists, and the planner uses it for the listing's shape of statement.
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let found = client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname IN \
+             ('memlane_memories_meta_category', 'memlane_memories_meta_rare')",
+            &[],
+        )
+        .await
+        .expect("catalog")
+        .get::<_, i64>(0);
+    assert_eq!(found, 2);
+    client
+        .batch_execute("ANALYZE memlane_memories")
+        .await
+        .expect("analyze");
+    let plan: Vec<String> = client
+        .query(
+            "EXPLAIN SELECT m.id FROM memlane_memories m WHERE m.tenant = $1 AND m.user_id = 'u' \
+             AND (m.metadata ->> 'rare') = 'yes' ORDER BY m.created_ms DESC, m.id DESC LIMIT 11",
+            &[&scope.tenant],
+        )
+        .await
+        .expect("explain")
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("memlane_memories_meta_rare")),
+        "{plan:#?}"
+    );
+
+    // And the store's own listing takes it, reading only the few entries of that value: its scans grow, with a
+    // handful of index entries read per scan (another plan could walk the index's (tenant, user_id) prefix, reading
+    // all the user's 1,200). A server process publishes its statistics at the end of a transaction at most once a
+    // second, so the listing is repeated until they show.
+    let stats = || async {
+        let r = client
+            .query_one(
+                "SELECT COALESCE(sum(idx_scan), 0)::int8, COALESCE(sum(idx_tup_read), 0)::int8 \
+                 FROM pg_stat_user_indexes WHERE indexrelname = 'memlane_memories_meta_rare'",
+                &[],
+            )
+            .await
+            .expect("stats");
+        (r.get::<_, i64>(0), r.get::<_, i64>(1))
+    };
+    // Let both pooled connections publish what they counted so far: past a second, a transaction's end does.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let probe = memlane::new_id();
+    let (a, b) = tokio::join!(
+        store.get(&scope.tenant, probe),
+        store.get(&scope.tenant, probe)
+    );
+    assert!(a.is_err() && b.is_err(), "no such memory");
+    let before = stats().await;
+    let rare = ListQuery::new(scope.clone())
+        .filter(f(json!({"field": "metadata.rare", "eq": "yes"})))
+        .limit(10);
+    let mut after = before;
+    for _ in 0..40 {
+        store.list(&rare).await.expect("list");
+        after = stats().await;
+        if after.0 > before.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let (scans, read) = (after.0 - before.0, after.1 - before.1);
+    assert!(
+        scans > 0,
+        "the listing did not use the index ({before:?} -> {after:?})"
+    );
+    assert!(
+        read <= 20 * scans,
+        "{read} entries read in {scans} scans: not the value's entries alone"
+    );
+
+    for bad in [
+        "index_metadata=a-b",
+        "index_metadata=x'y",
+        &format!(
+            "index_metadata={}",
+            (0..9)
+                .map(|i| format!("k{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    ] {
+        let full = format!("{url}{}{bad}", if url.contains('?') { '&' } else { '?' });
+        let e = memlane::open(&full).await.err().map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|e| e.contains("index_metadata")),
+            "{bad}: {e:?}"
+        );
+    }
+}

@@ -53,7 +53,15 @@ pub struct PostgresConfig {
     pub purge_batch: i64,
     /// Size limits (`max_content_bytes`, `max_metadata_bytes`, `max_batch`, `max_limit`, `max_dimension`).
     pub limits: Limits,
+    /// Top-level metadata keys to index for filtered listings (`index_metadata=category,source`, default none; at
+    /// most 8, each 1-48 ASCII letters, digits or `_`): each gets an index on
+    /// `(tenant, user_id, metadata->>'KEY', created_ms DESC, id DESC)`, created at open if missing, so that a
+    /// user's listing filtered by `metadata.KEY eq "string"` reads only its page, however few memories match.
+    pub index_metadata: Vec<String>,
 }
+
+/// How many metadata keys [`PostgresConfig::index_metadata`] may name (each index slows every write a little).
+pub(crate) const MAX_INDEXED_KEYS: usize = 8;
 
 impl PostgresConfig {
     /// Defaults for a libpq-style URL or key-value connection string (`postgres://user@host:5432/db`).
@@ -75,6 +83,7 @@ impl PostgresConfig {
             purge_interval: Some(Duration::from_secs(60)),
             purge_batch: 1000,
             limits: Limits::default(),
+            index_metadata: Vec::new(),
         })
     }
 
@@ -102,6 +111,7 @@ impl PostgresConfig {
             "max_batch",
             "max_limit",
             "max_dimension",
+            "index_metadata",
         ] {
             if let Some(v) = opts.options.remove(key) {
                 memlane.options.insert(key.to_owned(), v);
@@ -169,6 +179,9 @@ impl PostgresConfig {
                 ))
             }
         }
+        if let Some(keys) = o.options.remove("index_metadata") {
+            self.index_metadata = indexed_keys(&keys)?;
+        }
         if let Some(n) = o.take_num("max_vector_indexes")? {
             self.max_vector_indexes = n;
         }
@@ -215,4 +228,29 @@ fn duration(o: &mut OpenOptions, key: &str) -> Result<Option<Option<Duration>>> 
             format!("{v:?} is not a duration like 30s, or off"),
         )
     })
+}
+
+/// The metadata keys of `index_metadata` (comma-separated), checked: they become part of index names and
+/// expressions, so only plain names are accepted.
+fn indexed_keys(list: &str) -> Result<Vec<String>> {
+    let mut keys: Vec<String> = Vec::new();
+    for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        let plain = key.len() <= 48 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain {
+            return Err(Error::invalid(
+                "store option index_metadata",
+                format!("{key:?} is not a plain metadata key (1-48 ASCII letters, digits or _)"),
+            ));
+        }
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_owned());
+        }
+    }
+    if keys.len() > MAX_INDEXED_KEYS {
+        return Err(Error::invalid(
+            "store option index_metadata",
+            format!("at most {MAX_INDEXED_KEYS} keys"),
+        ));
+    }
+    Ok(keys)
 }

@@ -127,6 +127,7 @@ impl PostgresStore {
             schema::check_text_search_config(&client, &config.text_search_config).await?;
         let vector = schema::detect_vector(&mut client, config.pgvector).await?;
         schema::migrate(&mut client, vector.is_some()).await?;
+        schema::ensure_metadata_indexes(&mut client, &config.index_metadata).await?;
         drop(client);
         let vectors = vector.map(|v| Vectors::new(v, config.max_vector_indexes));
         let outbox = config.outbox.then(|| outbox::Outbox::new(pool.clone()));
@@ -310,6 +311,7 @@ impl MemoryStore for PostgresStore {
             query,
             Timestamp::now(),
             self.inner.vectors.is_some(),
+            &self.inner.config.index_metadata,
         )
         .await
     }

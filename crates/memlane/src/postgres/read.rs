@@ -133,8 +133,12 @@ pub(crate) async fn list(
     q: &ListQuery,
     now: Timestamp,
     vector: bool,
+    indexed: &[String],
 ) -> Result<Page> {
     let cols = columns(vector);
+    if let Some(page) = list_by_indexed_key(client, q, now, cols, indexed).await? {
+        return Ok(page);
+    }
     let mut w = scoped(&q.scope, None, now);
     if let Some(c) = q.cursor {
         after(&mut w, c.created_at.as_millis(), c.id);
@@ -191,6 +195,43 @@ pub(crate) async fn list(
     );
     memories.extend(query(client, &sql, &w, |_, m| Ok(m)).await?);
     Ok(Page::from_overfetch(memories, q.limit))
+}
+
+/// A user's listing whose filter requires `metadata.KEY eq "string"` for a declared key
+/// ([`super::PostgresConfig::index_metadata`]): one statement on that key's index, which holds the user's
+/// memories of each value newest first, so it reads the page and no more. `None` when the listing is not one.
+async fn list_by_indexed_key(
+    client: &Client,
+    q: &ListQuery,
+    now: Timestamp,
+    cols: &str,
+    indexed: &[String],
+) -> Result<Option<Page>> {
+    let (Some(filter), Some(_)) = (q.filter.as_ref(), q.scope.user.as_ref()) else {
+        return Ok(None);
+    };
+    let Some((key, value)) = indexed
+        .iter()
+        .find_map(|k| super::sql::top_level_string_eq(filter, k).map(|v| (k, v)))
+    else {
+        return Ok(None);
+    };
+    let mut w = scoped(&q.scope, Some(filter), now);
+    if let Some(c) = q.cursor {
+        after(&mut w, c.created_at.as_millis(), c.id);
+    }
+    // The index's expression, word for word (the key is a checked plain name); the filter above still decides.
+    let v = w.param(Param::Text(value));
+    w.and(&format!("(m.metadata ->> '{key}') = {v}"));
+    let limit = w.param(Param::Int(
+        i64::try_from(q.limit.saturating_add(1)).unwrap_or(i64::MAX),
+    ));
+    let sql = format!(
+        "SELECT {cols} FROM memlane_memories m WHERE {} ORDER BY m.created_ms DESC, m.id DESC LIMIT {limit}",
+        w.sql
+    );
+    let memories = query(client, &sql, &w, |_, m| Ok(m)).await?;
+    Ok(Some(Page::from_overfetch(memories, q.limit)))
 }
 
 /// How many live memories of `scope` pass `filter`.

@@ -158,6 +158,33 @@ async fn installed_vector(client: &Client) -> Result<Option<String>> {
     row.map(|r| r.try_get(0)).transpose().map_err(map)
 }
 
+/// The index of a declared metadata key (see [`super::PostgresConfig::index_metadata`]).
+pub(crate) fn metadata_index_name(key: &str) -> String {
+    format!("memlane_memories_meta_{key}")
+}
+
+/// Creates the indexes of the declared metadata keys that are missing, under the migration lock (so that servers
+/// starting together do not race on the same `CREATE INDEX`). The keys were checked to be plain names
+/// (`PostgresConfig::index_metadata`): they are part of the DDL, which cannot take parameters.
+pub(crate) async fn ensure_metadata_indexes(client: &mut Client, keys: &[String]) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let tx = client.transaction().await.map_err(map)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(map)?;
+    for key in keys {
+        let sql = format!(
+            "CREATE INDEX IF NOT EXISTS {} ON memlane_memories \
+             (tenant, user_id, (metadata ->> '{key}'), created_ms DESC, id DESC)",
+            metadata_index_name(key)
+        );
+        tx.batch_execute(&sql).await.map_err(map)?;
+    }
+    tx.commit().await.map_err(map)
+}
+
 async fn create_vector(client: &mut Client) -> Result<()> {
     let tx = client.transaction().await.map_err(map)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])

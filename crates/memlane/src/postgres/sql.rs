@@ -401,6 +401,19 @@ fn equalities(f: &Filter, doc: &mut serde_json::Map<String, serde_json::Value>) 
     }
 }
 
+/// The string that `filter` requires of the top-level metadata key `key` (an `eq` on `metadata.KEY` `AND`ed at
+/// its top), if any: every passing memory has `metadata->>'KEY'` equal to it.
+pub(crate) fn top_level_string_eq(filter: &Filter, key: &str) -> Option<String> {
+    match filter {
+        Filter::And(fs) => fs.iter().find_map(|f| top_level_string_eq(f, key)),
+        Filter::Cond {
+            field: Field::Metadata(path),
+            pred: Predicate::Eq(Scalar::Str(s)),
+        } if path.len() == 1 && path[0] == key && !s.contains('\0') => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// A string comparison rewritten so that its value has no NUL (see the module docs); `None` when it cannot hold.
 fn without_nul(op: &str, s: &Scalar) -> Option<(&'static str, Scalar)> {
     let op: &'static str = match op {
