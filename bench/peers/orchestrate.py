@@ -111,6 +111,9 @@ def systems(work, model, bin_dir):
     out = [
         {"name": "memlane-pg", "label": "memlane, PostgreSQL (library)", "family": "memlane", "pg": True,
          "cmd": [peer_bench, "--store", pg_url("peers_memlane_pg")]},
+        {"name": "memlane-pg-indexed", "label": "memlane, PostgreSQL (library), `index_metadata=category`",
+         "family": "memlane", "pg": True,
+         "cmd": [peer_bench, "--store", pg_url("peers_memlane_pg_indexed", index_metadata="category")]},
         {"name": "memlane-http-pg", "label": "memlane serve, PostgreSQL (HTTP)", "family": "memlane", "pg": True,
          "server": [memlane, "serve", "--store", pg_url("peers_memlane_http")]},
         {"name": "memlane-embedded", "label": "memlane, embedded (library)", "family": "memlane", "pg": False,
