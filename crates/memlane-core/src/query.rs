@@ -100,10 +100,22 @@ pub struct ListQuery {
     /// Continue after this position (from the previous [`Page::next`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
+    /// Whether the page's memories carry their embeddings (default true). Without them a page is lighter to
+    /// fetch and to send: a 384-float vector outweighs most memories' text.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub embeddings: bool,
 }
 
 fn default_limit() -> usize {
     DEFAULT_LIMIT
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl ListQuery {
@@ -114,7 +126,19 @@ impl ListQuery {
             filter: None,
             limit: DEFAULT_LIMIT,
             cursor: None,
+            embeddings: true,
         }
+    }
+
+    /// Without the memories' embeddings (`embedding` is `None` in the page).
+    ///
+    /// ```
+    /// let q = memlane_core::ListQuery::new(memlane_core::Scope::tenant("t")).without_embeddings();
+    /// assert!(!q.embeddings);
+    /// ```
+    pub fn without_embeddings(mut self) -> Self {
+        self.embeddings = false;
+        self
     }
 
     /// With a filter.
@@ -146,6 +170,14 @@ pub struct Page {
 }
 
 impl Page {
+    /// The page as `query` asked for it: without embeddings when it said so (for stores that read them anyway).
+    pub fn shaped_for(mut self, query: &ListQuery) -> Self {
+        if !query.embeddings {
+            self.memories.iter_mut().for_each(|m| m.embedding = None);
+        }
+        self
+    }
+
     /// A page from up to `limit + 1` memories fetched in order: the extra one only says there is more.
     pub fn from_overfetch(mut memories: Vec<Memory>, limit: usize) -> Self {
         let more = memories.len() > limit;

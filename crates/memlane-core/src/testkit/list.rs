@@ -365,3 +365,55 @@ pub async fn scope_matching(store: &dyn MemoryStore) {
         }
     }
 }
+
+/// A listing asked `without_embeddings` answers the same memories, in the same order, without their embeddings;
+/// the default listing carries them.
+pub async fn list_without_embeddings(store: &dyn MemoryStore) {
+    let scope = fresh_scope();
+    let made = put_all(
+        store,
+        (0..3)
+            .map(|i| {
+                let mut m = NewMemory::new(scope.clone(), format!("embedded memory {i}"));
+                m.embedding = Some(super::support::emb(&[1.0, i as f32, 0.5]));
+                m
+            })
+            .collect(),
+    )
+    .await;
+    let with = store
+        .list(&crate::ListQuery::new(scope.clone()))
+        .await
+        .expect("list");
+    assert_eq!(with.memories.len(), 3);
+    for m in &with.memories {
+        let stored = made
+            .iter()
+            .find(|x| x.id == m.id)
+            .expect("a listed memory was added");
+        assert_eq!(
+            m.embedding, stored.embedding,
+            "the default listing carries embeddings"
+        );
+    }
+    let without = store
+        .list(&crate::ListQuery::new(scope.clone()).without_embeddings())
+        .await
+        .expect("list without embeddings");
+    assert_eq!(
+        ids(&without.memories),
+        ids(&with.memories),
+        "same memories, same order"
+    );
+    for (a, b) in without.memories.iter().zip(&with.memories) {
+        assert_eq!(a.embedding, None, "no embedding when not asked");
+        assert_eq!(
+            Memory {
+                embedding: None,
+                ..b.clone()
+            },
+            a.clone(),
+            "everything else as listed with embeddings"
+        );
+    }
+}

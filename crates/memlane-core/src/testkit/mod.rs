@@ -50,7 +50,7 @@ pub use filters::{filter_builtin_fields, filter_logic, filter_metadata_operators
 pub use isolation::{forget_scopes, tenant_isolation};
 pub use list::{
     list_cursor_positions, list_limit_bounds, list_newest_first, list_pagination,
-    list_pagination_during_inserts, scope_matching,
+    list_pagination_during_inserts, list_without_embeddings, scope_matching,
 };
 pub use portability::export_import_round_trip;
 pub use random_filters::filter_random_against_reference;
@@ -143,6 +143,7 @@ macro_rules! conformance_tests {
             list_pagination_during_inserts,
             list_cursor_positions,
             list_limit_bounds,
+            list_without_embeddings,
             scope_matching,
             tenant_isolation,
             forget_scopes,

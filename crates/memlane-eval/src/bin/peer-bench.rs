@@ -271,9 +271,11 @@ impl Bench {
                         .await?;
                 }
                 "list" => {
+                    // Like the peers' listings, without the vectors.
                     let q = ListQuery::new(scope())
                         .filter(category_filter(w.category(i))?)
-                        .limit(10);
+                        .limit(10)
+                        .without_embeddings();
                     if store.list(&q).await?.memories.is_empty() {
                         return Err("list found nothing".into());
                     }
@@ -319,7 +321,7 @@ impl Bench {
                     "list" => client
                         .post(format!("{base}/v1/memories/list"))
                         .json(&json!({
-                        "user": USER, "limit": 10,
+                        "user": USER, "limit": 10, "embeddings": false,
                         "filter": {"field": "metadata.category", "eq": w.category(i)}})),
                     "semantic" | "hybrid" => {
                         client.post(format!("{base}/v1/search")).json(&json!({

@@ -204,6 +204,9 @@ pub(crate) struct ListRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub(crate) cursor: Option<Cursor>,
+    /// Whether the memories carry their embeddings (default true; false makes pages much lighter).
+    #[serde(default)]
+    pub(crate) embeddings: Option<bool>,
 }
 
 /// `POST /v1/search`.

@@ -196,6 +196,7 @@ async fn list(
         filter: args.filter,
         limit: args.limit.unwrap_or(DEFAULT_LIMIT),
         cursor: args.cursor,
+        embeddings: true,
     };
     let page = store.list(&query).await?;
     let memories: Vec<Value> = page.memories.into_iter().map(memory).collect();

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{keyed_config, TestServer, KEY_A};
+use crate::support::{keyed_config, TestServer, KEY_A, KEY_B};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_flow() {
@@ -115,6 +115,40 @@ async fn full_flow() {
         )
         .await;
     assert_eq!(ui.json["memories"].as_array().expect("list").len(), 2);
+    // A page without the embeddings, when asked (in the other tenant, so that the counts below stay).
+    let added = s
+        .post(
+            "/v1/memories",
+            KEY_B,
+            json!({"memories": [{"content": "with a vector", "scope": {"user": "vec"},
+                "embedding": {"model": "m", "vector": [0.5, 0.25]}}]}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    let full = s
+        .post("/v1/memories/list", KEY_B, json!({"user": "vec"}))
+        .await;
+    assert_eq!(
+        full.json["memories"][0]["embedding"]["vector"],
+        json!([0.5, 0.25])
+    );
+    let light = s
+        .post(
+            "/v1/memories/list",
+            KEY_B,
+            json!({"user": "vec", "embeddings": false}),
+        )
+        .await;
+    assert_eq!(
+        light.json["memories"][0]["content"], "with a vector",
+        "{}",
+        light.text
+    );
+    assert!(
+        light.json["memories"][0]["embedding"].is_null(),
+        "{}",
+        light.text
+    );
 
     // Search.
     let hits = s

@@ -342,9 +342,11 @@ impl MemoryStore for EmbeddedStore {
     async fn list(&self, query: &ListQuery) -> Result<Page> {
         query.scope.validate()?;
         self.inner.config.limits.check_limit(query.limit)?;
-        let query = query.clone();
-        self.read(move |c| read::list(c, &query, Timestamp::now()))
-            .await
+        let q = query.clone();
+        let page = self
+            .read(move |c| read::list(c, &q, Timestamp::now()))
+            .await?;
+        Ok(page.shaped_for(query))
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Scored>> {

@@ -347,7 +347,7 @@ impl MemoryStore for MemoryBackend {
             .take(query.limit + 1)
             .cloned()
             .collect();
-        Ok(Page::from_overfetch(memories, query.limit))
+        Ok(Page::from_overfetch(memories, query.limit).shaped_for(query))
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Scored>> {

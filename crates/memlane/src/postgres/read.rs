@@ -12,7 +12,7 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
 use super::error::map;
-use super::rows::{columns, from_row, COLUMNS, NCOLUMNS};
+use super::rows::{columns, from_row, list_columns, COLUMNS, NCOLUMNS};
 use super::sql::{Param, Where};
 
 /// Runs a statement built with `w` and decodes every row; `extra` reads the columns after [`COLUMNS`].
@@ -135,7 +135,7 @@ pub(crate) async fn list(
     vector: bool,
     indexed: &[String],
 ) -> Result<Page> {
-    let cols = columns(vector);
+    let cols = list_columns(vector, q.embeddings);
     if let Some(page) = list_by_indexed_key(client, q, now, cols, indexed).await? {
         return Ok(page);
     }

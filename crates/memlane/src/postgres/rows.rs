@@ -23,6 +23,20 @@ pub(crate) const COLUMNS_VEC: &str = "m.tenant, m.id, m.user_id, m.agent_id, m.s
      m.metadata, m.embedding_model, vector_send(m.embedding::vector) AS embedding, m.created_ms, m.updated_ms, m.expires_ms, \
      m.version, m.content_hash";
 
+/// [`COLUMNS`] without the embedding (NULLs in its two places), for a listing that does not want it.
+pub(crate) const COLUMNS_NO_EMBEDDING: &str = "m.tenant, m.id, m.user_id, m.agent_id, m.session_id, m.kind, \
+     m.content, m.metadata, NULL::text AS embedding_model, NULL::real[] AS embedding, m.created_ms, m.updated_ms, \
+     m.expires_ms, m.version, m.content_hash";
+
+/// The columns of a listing: without the embedding when `embeddings` is false, else [`columns`].
+pub(crate) fn list_columns(vector: bool, embeddings: bool) -> &'static str {
+    if embeddings {
+        columns(vector)
+    } else {
+        COLUMNS_NO_EMBEDDING
+    }
+}
+
 /// The columns to select: [`COLUMNS_VEC`] when the database has pgvector, else [`COLUMNS`].
 pub(crate) fn columns(vector: bool) -> &'static str {
     if vector {

@@ -175,7 +175,7 @@ impl MemoryStore for RedisStore {
     async fn list(&self, query: &ListQuery) -> Result<Page> {
         query.scope.validate()?;
         self.inner.config.limits.check_limit(query.limit)?;
-        self.timed(self.inner.list(query)).await
+        Ok(self.timed(self.inner.list(query)).await?.shaped_for(query))
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Scored>> {

@@ -359,7 +359,7 @@ impl MemoryStore for VectorStore {
         let q = query.clone();
         self.blocking(move |inner| {
             let found = inner.matching(&q.scope, q.filter.as_ref(), q.cursor, q.limit + 1)?;
-            Ok(Page::from_overfetch(inner.fill(found)?, q.limit))
+            Ok(Page::from_overfetch(inner.fill(found)?, q.limit).shaped_for(&q))
         })
         .await
     }

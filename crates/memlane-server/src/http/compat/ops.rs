@@ -162,6 +162,8 @@ pub(crate) async fn list(
                 filter: filter.clone(),
                 limit: PAGE.min(limit - out.len()).max(1),
                 cursor,
+                // mem0's items carry no vectors.
+                embeddings: false,
             })
             .await?;
         out.extend(page.memories);

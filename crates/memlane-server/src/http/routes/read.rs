@@ -37,6 +37,7 @@ pub(crate) async fn list(
         filter: req.filter,
         limit: req.limit.unwrap_or(DEFAULT_LIMIT),
         cursor: req.cursor,
+        embeddings: req.embeddings.unwrap_or(true),
     };
     Ok(Json(state.store().list(&query).await?))
 }
