@@ -181,7 +181,7 @@ pub(crate) struct MemoriesResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"user": "alice", "agent": "a", "session": "s1", "filter": {"field": "kind", "eq": "fact"},
-    "limit": 10, "cursor": super::openapi::cursor_example()})))]
+    "limit": 10, "cursor": super::openapi::cursor_example(), "embeddings": false})))]
 pub(crate) struct ListRequest {
     /// The end user.
     #[serde(default)]
