@@ -32,6 +32,10 @@ struct Args {
     /// Measured operations per transport and operation.
     #[arg(long, default_value_t = 2000)]
     n: usize,
+    /// Tokio runtime to measure on: `current` (one thread) or `multi` (the default `#[tokio::main]` runtime, the
+    /// operations in a spawned task, as an application's handlers run).
+    #[arg(long, default_value = "current")]
+    runtime: String,
 }
 
 /// One transport: its store and the ids it holds.
@@ -127,9 +131,21 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (k - lo as f64)
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Res<()> {
+fn main() -> Res<()> {
     let args = Args::parse();
+    let rt = match args.runtime.as_str() {
+        "current" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        "multi" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+        other => return Err(format!("--runtime {other}: want current or multi").into()),
+    };
+    rt.block_on(async move { tokio::spawn(measure(args)).await? })
+}
+
+async fn measure(args: Args) -> Res<()> {
     let mut transports = Vec::new();
     for spec in &args.urls {
         let (label, url) = spec
