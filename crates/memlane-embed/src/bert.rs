@@ -7,8 +7,11 @@
 //! weights are fused into one `[hidden, 3 * hidden]` product with the attention scale folded into the query part,
 //! and biases are fused into the products.
 //!
-//! Every step is an in-place candle op writing into a [`Workspace`] of five tensors that is kept between calls, so
-//! a forward pass allocates nothing but its result.
+//! Inputs of fewer tokens than the packed kernel's limit (one text, a few short ones) run as one team pass
+//! ([`team_pass`]): every step of every layer in a single parallel region, the pool's threads splitting each step
+//! and waiting briefly for each other between dependent steps. Larger inputs run as a chain of in-place candle ops
+//! writing into a [`Workspace`] of five tensors, each op splitting its own work over the pool. Both keep their
+//! buffers between calls, so a forward pass allocates nothing large but its result.
 
 use std::sync::Mutex;
 
@@ -19,6 +22,18 @@ use candle_transformers::models::bert::{Config, HiddenAct, PositionEmbeddingType
 use crate::kernels::{self, AttentionShape, LayerNormParams};
 use crate::ops::{covers, AddLayerNorm, Embed, Gelu, Linear, PackedAttention};
 use crate::packed::{PackedLinear, Precision};
+
+mod team_pass;
+
+/// The environment variable that turns the one-region pass of short inputs off (`0`), for comparisons: every
+/// input then takes the chain of candle ops.
+pub(crate) const TEAM_PASS_ENV: &str = "MEMLANE_EMBED_TEAM_PASS";
+
+/// Whether short inputs take the one-region pass ([`TEAM_PASS_ENV`] not `0`), read once.
+fn team_pass_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var(TEAM_PASS_ENV).map_or(true, |v| v.trim() != "0"))
+}
 
 /// Layer-norm weights.
 struct Norm {
@@ -198,6 +213,7 @@ pub(crate) struct Bert {
     shape: AttentionShape,
     eps: f32,
     workspaces: Mutex<Vec<Workspace>>,
+    team_buffers: Mutex<Vec<team_pass::Buffers>>,
 }
 
 impl Bert {
@@ -272,6 +288,7 @@ impl Bert {
             },
             eps: cfg.layer_norm_eps as f32,
             workspaces: Mutex::new(Vec::new()),
+            team_buffers: Mutex::new(Vec::new()),
         })
     }
 
@@ -304,6 +321,25 @@ impl Bert {
         )
     }
 
+    /// Idle team-pass buffers of at least `tokens` rows, or new ones.
+    fn take_buffers(&self, tokens: usize) -> team_pass::Buffers {
+        let mut pool = self.team_buffers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = pool.iter().position(|b| b.rows >= tokens) {
+            return pool.swap_remove(i);
+        }
+        drop(pool);
+        team_pass::Buffers::new(tokens.next_multiple_of(32), self.hidden, self.intermediate)
+    }
+
+    fn put_buffers(&self, buffers: team_pass::Buffers) {
+        let mut pool = self.team_buffers.lock().unwrap_or_else(|p| p.into_inner());
+        pool.push(buffers);
+        if pool.len() > KEEP_WORKSPACES {
+            pool.sort_by_key(|b| std::cmp::Reverse(b.rows));
+            pool.truncate(KEEP_WORKSPACES);
+        }
+    }
+
     fn put_workspace(&self, ws: Workspace) {
         let mut pool = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
         pool.push(ws);
@@ -322,9 +358,10 @@ impl Bert {
         seqs: &[(usize, usize)],
     ) -> candle_core::Result<Vec<Vec<f32>>> {
         if rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
-            // Called from outside the pool: hop onto a pool thread once for the whole pass, so the ~30 parallel
-            // steps of a pass are forks within the pool (the caller's half runs at once, the idle worker steals the
-            // other) instead of each one injecting a job and putting this thread to sleep until it is done.
+            // Called from outside the pool: hop onto a pool thread once for the whole pass, so its parallel steps
+            // are forks (or one team pass) within the pool, instead of each one injecting a job and putting this
+            // thread to sleep until it is done. (Running the team pass on the caller instead, with pool helpers,
+            // measured slower: three threads on two cores.)
             return rayon::scope(|_| self.forward_in_pool(ids, seqs));
         }
         self.forward_in_pool(ids, seqs)
@@ -342,6 +379,9 @@ impl Bert {
         }
         if tokens == 0 {
             return Ok(Vec::new());
+        }
+        if team_pass_enabled() && Self::team_pass_fits(tokens) {
+            return self.forward_team(ids, seqs);
         }
         let ws = self.take_workspace(tokens)?;
         let views = ws.views(tokens)?;

@@ -175,7 +175,8 @@ fn gelu(x: f32) -> f32 {
 }
 
 multiversion! {
-    fn gelu_slice(x: &mut [f32]) {
+    /// `x = gelu(x)` on the calling thread.
+    pub(crate) fn gelu_slice(x: &mut [f32]) {
         for v in x.iter_mut() {
             *v = gelu(*v);
         }
@@ -202,7 +203,8 @@ pub(crate) struct LayerNormParams<'a> {
 }
 
 multiversion! {
-    fn add_layer_norm_rows(x: &mut [f32], residual: &[f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    /// [`add_layer_norm`] on the calling thread; an empty `residual` means none.
+    pub(crate) fn add_layer_norm_rows(x: &mut [f32], residual: &[f32], gamma: &[f32], beta: &[f32], eps: f32) {
         let width = gamma.len();
         let inv = 1.0 / width as f32;
         for (row, d) in x.chunks_exact_mut(width).enumerate() {
@@ -434,6 +436,21 @@ multiversion! {
     }
 }
 
+/// One head of one sequence of [`attention`] on the calling thread: `qkv` holds the sequence's `[len, 3 * hidden]`
+/// rows, `out` receives its `[len, head_dim]` output; `scratch` is reused between calls.
+pub(crate) fn attention_head(
+    qkv: &[f32],
+    head: usize,
+    shape: AttentionShape,
+    scratch: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    match shape.head_dim {
+        32 => attention_head_32(qkv, head, shape.heads, scratch, out),
+        _ => attention_head_64(qkv, head, shape.heads, scratch, out),
+    }
+}
+
 /// Multi-head self-attention over packed sequences without padding: `qkv` is `[tokens, 3 * hidden]` (the rows of
 /// all sequences back to back, `seqs` gives each one's `(start, len)` in rows; queries pre-scaled), `out` is
 /// `[tokens, hidden]`. Each sequence attends only to itself, so no mask and no padded position is ever computed.
@@ -482,7 +499,8 @@ pub(crate) fn attention(
 }
 
 multiversion! {
-    fn gather_rows(ids: &[u32], words: &[f32], positions: &[f32], width: usize, dst: &mut [f32]) {
+    /// `dst[i] = words[ids[i]] + positions[i]`, rows of `width` (ids in range, checked by the caller).
+    pub(crate) fn gather_rows(ids: &[u32], words: &[f32], positions: &[f32], width: usize, dst: &mut [f32]) {
         for ((i, &id), d) in ids.iter().enumerate().zip(dst.chunks_exact_mut(width)) {
             let w = &words[id as usize * width..(id as usize + 1) * width];
             let p = &positions[i * width..(i + 1) * width];

@@ -24,8 +24,9 @@
 //! attention runs per sequence and head in a fused kernel. The products use the encoder weights packed once at load
 //! into the panel layout of a register-tiled kernel (AVX-512 / AVX2 / portable, picked at run time), stored as f16
 //! (half the memory traffic, f32 arithmetic; `MEMLANE_EMBED_WEIGHTS=f32` keeps f32), so one short text costs a few
-//! milliseconds. Biases, GELU, residuals and layer norms are fused custom ops. See `docs/embeddings.md` for
-//! figures.
+//! milliseconds. Biases, GELU, residuals and layer norms are fused custom ops. A call of fewer than 160 tokens runs
+//! the whole encoder as one parallel region (a team pass: the pool's threads split every step and wait briefly for
+//! each other between steps) instead of one fork-join per step. See `docs/embeddings.md` for figures.
 #![warn(missing_docs, unreachable_pub)]
 #![deny(clippy::unwrap_used)]
 
@@ -36,6 +37,7 @@ mod kernels;
 mod minilm;
 mod ops;
 mod packed;
+mod team;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

@@ -266,6 +266,81 @@ impl PackedLinear {
     }
 }
 
+impl PackedLinear {
+    /// The number of column panels ([`NR`] outputs each, the last one padded): the unit in which
+    /// [`PackedLinear::forward_panels`] splits the columns.
+    pub(crate) fn panel_count(&self) -> usize {
+        self.n.div_ceil(NR)
+    }
+
+    /// The output columns of `panels` (panel indices).
+    pub(crate) fn panel_columns(&self, panels: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        (panels.start * NR).min(self.n)..(panels.end * NR).min(self.n)
+    }
+
+    /// The columns `panels` (panel indices) of `dst = x · W + b` from `xt`, the `[m, k]` input already in the
+    /// layout of [`transposed_index`], on the calling thread with the CPU's best instruction set. Returns `false`
+    /// (and does nothing) when `xt` does not hold `m * k` values or `panels` goes past the last panel.
+    ///
+    /// # Safety
+    /// `dst` must point to `m * n` floats that are valid for writes, and during the call no other thread may read
+    /// or write the output columns of `panels` (any row): they are written through the pointer.
+    pub(crate) unsafe fn forward_panels(
+        &self,
+        xt: &[f32],
+        m: usize,
+        panels: std::ops::Range<usize>,
+        dst: *mut f32,
+    ) -> bool {
+        let isa = Isa::detect();
+        if Some(xt.len()) != m.checked_mul(self.k) || panels.end > self.panel_count() {
+            return false;
+        }
+        let out = Out {
+            ptr: dst,
+            n: self.n,
+        };
+        let job = Job {
+            xt,
+            m,
+            k: self.k,
+            n: self.n,
+            bias: &self.bias,
+            out: &out,
+        };
+        let mr = isa.rows_per_block();
+        let chunk_rows = m
+            .div_ceil(m.div_ceil(ROW_CHUNK).max(1))
+            .next_multiple_of(mr);
+        let mut row0 = 0;
+        while row0 < m {
+            let rows = row0..m.min(row0 + chunk_rows);
+            row0 = rows.end;
+            job.run(isa, &self.panels, rows, panels.clone());
+        }
+        true
+    }
+}
+
+/// Whether a product of `rows` rows runs on the packed kernel (else on `gemm`, see [`GEMM_MIN_ROWS`]).
+pub(crate) fn uses_packed_kernel(rows: usize) -> bool {
+    rows < gemm_min_rows()
+}
+
+/// The rows per transposed block of [`transposed_index`] (the register block of the CPU's kernel).
+pub(crate) fn block_rows() -> usize {
+    Isa::detect().rows_per_block()
+}
+
+/// Where element (`row`, `col`) of a row-major `[m, k]` matrix goes in the layout the packed kernel reads:
+/// consecutive blocks of `mr` rows (the last one shorter), each transposed to `[k][rows]`.
+#[inline(always)]
+pub(crate) fn transposed_index(m: usize, k: usize, mr: usize, row: usize, col: usize) -> usize {
+    let start = row - row % mr;
+    let rows = mr.min(m - start);
+    start * k + col * rows + row % mr
+}
+
 /// `x: [m, k]` as consecutive blocks of `mr` rows (the last one shorter), each transposed to `[k][rows]`.
 fn transpose_blocks(x: &[f32], m: usize, k: usize, mr: usize) -> Vec<f32> {
     let mut xt = vec![0.0f32; m * k];
@@ -769,6 +844,45 @@ mod tests {
             out
         };
         assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn panels_of_a_transposed_input_match_the_whole_product() {
+        let mr = block_rows();
+        for (m, k, n) in [
+            (1usize, 5usize, 17usize),
+            (22, 384, 1152),
+            (13, 40, 33),
+            (100, 24, 50),
+        ] {
+            let (x, w, b) = (data(m * k, 13), data(k * n, 14), data(n, 15));
+            let lin = PackedLinear::pack(&w, &b, k, n, Precision::F16).expect("shapes match");
+            let mut want = vec![0.0; m * n];
+            assert!(lin.forward_with(Isa::detect(), &x, m, &mut want));
+            let mut xt = vec![f32::NAN; m * k];
+            for r in 0..m {
+                for c in 0..k {
+                    xt[transposed_index(m, k, mr, r, c)] = x[r * k + c];
+                }
+            }
+            assert_eq!(xt, transpose_blocks(&x, m, k, mr));
+            let mut got = vec![f32::NAN; m * n];
+            let count = lin.panel_count();
+            for split in [0, 1, count / 2, count] {
+                // SAFETY: `got` holds `m * n` floats and is not otherwise accessed during the calls.
+                unsafe {
+                    assert!(lin.forward_panels(&xt, m, 0..split, got.as_mut_ptr()));
+                    assert!(lin.forward_panels(&xt, m, split..count, got.as_mut_ptr()));
+                }
+                assert_eq!(got, want, "m={m} k={k} n={n} split at {split}");
+                assert_eq!(lin.panel_columns(0..count), 0..n);
+            }
+            // SAFETY: as above; the calls are rejected before writing.
+            unsafe {
+                assert!(!lin.forward_panels(&xt[1..], m, 0..1, got.as_mut_ptr()));
+                assert!(!lin.forward_panels(&xt, m, 0..count + 1, got.as_mut_ptr()));
+            }
+        }
     }
 
     #[test]

@@ -248,3 +248,69 @@ fn large_batches_are_split_and_concurrent_calls_agree() {
         }
     });
 }
+
+#[test]
+fn short_passes_from_many_threads_inside_and_outside_the_pool_agree() {
+    // Short inputs run as one team pass whose helpers come from the pool: many at once, from plain threads and from
+    // pool workers (more passes than workers, so helpers are often busy elsewhere), must all give the reference.
+    let reference = reference();
+    let model = model();
+    let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    let one_at_a_time = || -> Vec<Vec<f32>> {
+        texts
+            .iter()
+            .map(|t| model.embed_one(t).expect("embed"))
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6).map(|_| s.spawn(one_at_a_time)).collect();
+        for (i, h) in handles.into_iter().enumerate() {
+            check(
+                &format!("outside the pool, thread {i}"),
+                &reference.items,
+                &h.join().expect("thread"),
+            );
+        }
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("pool");
+    let inside: Vec<Vec<Vec<f32>>> = pool.install(|| {
+        use rayon::prelude::*;
+        (0..6).into_par_iter().map(|_| one_at_a_time()).collect()
+    });
+    for got in &inside {
+        check("inside a pool of 2", &reference.items, got);
+    }
+    // Several short texts in one call of under 160 tokens: one pass over packed sequences.
+    let short: Vec<&Item> = reference
+        .items
+        .iter()
+        .filter(|i| model.token_count(&i.text).expect("tokens") < 40)
+        .collect();
+    let mut batch: Vec<&Item> = Vec::new();
+    let mut tokens = 0;
+    for item in short {
+        let n = model.token_count(&item.text).expect("tokens");
+        if tokens + n < 160 {
+            tokens += n;
+            batch.push(item);
+        }
+    }
+    assert!(batch.len() >= 3, "several short reference texts");
+    let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
+    let got = pool.install(|| model.embed(&texts).expect("embed"));
+    let items: Vec<Item> = batch
+        .iter()
+        .map(|i| Item {
+            text: i.text.clone(),
+            embedding: i.embedding.clone(),
+        })
+        .collect();
+    check(
+        &format!("{} short texts in one call", items.len()),
+        &items,
+        &got,
+    );
+}
