@@ -72,6 +72,14 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
+/// Each text embedded on its own, in order.
+fn embed_each(model: &MiniLm, texts: &[&str]) -> Vec<Vec<f32>> {
+    texts
+        .iter()
+        .map(|t| model.embed_one(t).expect("embed"))
+        .collect()
+}
+
 fn check(label: &str, items: &[Item], got: &[Vec<f32>]) {
     assert_eq!(got.len(), items.len());
     let mut worst = f64::INFINITY;
@@ -130,12 +138,7 @@ fn thread_counts_and_callers_inside_or_outside_the_pool_agree() {
     let reference = reference();
     let model = model();
     let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
-    let one_at_a_time = || -> Vec<Vec<f32>> {
-        texts
-            .iter()
-            .map(|t| model.embed_one(t).expect("embed"))
-            .collect()
-    };
+    let one_at_a_time = || embed_each(model, &texts);
     let outside = one_at_a_time();
     check("outside the pool", &reference.items, &outside);
     for threads in [1, 2] {
@@ -256,12 +259,7 @@ fn short_passes_from_many_threads_inside_and_outside_the_pool_agree() {
     let reference = reference();
     let model = model();
     let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
-    let one_at_a_time = || -> Vec<Vec<f32>> {
-        texts
-            .iter()
-            .map(|t| model.embed_one(t).expect("embed"))
-            .collect()
-    };
+    let one_at_a_time = || embed_each(model, &texts);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..6).map(|_| s.spawn(one_at_a_time)).collect();
         for (i, h) in handles.into_iter().enumerate() {
