@@ -57,6 +57,14 @@ fn config_errors_name_the_key() {
 }
 
 #[test]
+fn the_deployed_example_parses() {
+    let c = CompositeConfig::from_toml(include_str!("../../../deploy/composite.example.toml"))
+        .expect("deploy/composite.example.toml");
+    assert_eq!(c.record(), "records");
+    assert!(c.serve_stale());
+}
+
+#[test]
 fn default_routes_and_env_overrides() {
     let mut c = CompositeConfig::from_toml(&format!(
         "{TWO_TIERS}[tiers.vectors]\nurl = \"vector:///tmp/v\"\nrole = \"semantic\"\n"
@@ -67,6 +75,9 @@ fn default_routes_and_env_overrides() {
     assert_eq!(r.list, ["records", "cache"]);
     assert_eq!(r.keyword, ["records"]);
     assert_eq!(r.semantic, ["vectors", "records", "keyword"]);
+    assert!(c.serve_stale(), "stale reads are served by default");
+    let off = CompositeConfig::from_toml(&format!("{TWO_TIERS}[routing]\nserve_stale = false\n"));
+    assert!(!off.unwrap().serve_stale());
     c.apply_env(|k| (k == "MEMLANE_COMPOSITE_VECTORS_URL").then(|| "memory://".to_owned()));
     assert_eq!(c.tiers["vectors"].url, "memory://");
     assert!(

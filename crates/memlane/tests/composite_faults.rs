@@ -6,7 +6,8 @@
 //! - the semantic tier (a PostgreSQL with pgvector) stopped mid-load: semantic searches fall back to keyword search
 //!   and say so; nothing is lost; it catches up once back;
 //! - the record of truth (PostgreSQL) stopped: writes fail as `unavailable` and are never acknowledged and lost;
-//!   reads the cache can serve are served, marked degraded.
+//!   reads the cache can serve are served, marked degraded; once the cache is behind too, they are served marked
+//!   stale.
 #![cfg(all(feature = "composite", feature = "postgres", feature = "redis"))]
 
 #[path = "own_servers.rs"]
@@ -373,7 +374,7 @@ async fn record_stopped_writes_fail_reads_degrade() {
     let Some(pg) = common::Cluster::start() else {
         return;
     };
-    let Some(redis) = common::Redis::start() else {
+    let Some(mut redis) = common::Redis::start() else {
         return;
     };
     let store = open(&[
@@ -442,6 +443,54 @@ async fn record_stopped_writes_fail_reads_degrade() {
         ("cache", 20)
     );
     assert!(page.is_degraded());
+
+    // The cache falls behind while the record is down (one failed call marks it so, and only the record's outbox
+    // can catch it up): it still answers, marked stale; a miss there is not a "not found".
+    redis.stop();
+    let err = store
+        .get_served(&scope.tenant, acked[1].id)
+        .await
+        .expect_err("neither tier can answer");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    redis.resume();
+    let start = Instant::now();
+    let got = loop {
+        match store.get_served(&scope.tenant, acked[1].id).await {
+            Ok(got) => break got,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "the restarted cache serves again: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert_eq!(
+        (got.value.clone(), got.tier.as_str()),
+        (acked[1].clone(), "cache")
+    );
+    let d = got.degraded.expect("a stale answer is degraded");
+    assert!(d.stale, "{d}");
+    assert_eq!(d.to_string(), "tier=cache; skipped=records; stale");
+    let page = store
+        .list_served(&ListQuery::new(scope.clone()).limit(50))
+        .await
+        .expect("a stale list from the cache");
+    assert_eq!(page.value.memories.len(), 20);
+    assert!(page.degraded.as_ref().is_some_and(|d| d.stale));
+    let many = store
+        .get_many_served(&scope.tenant, &[acked[2].id, acked[3].id])
+        .await
+        .expect("a stale get_many from the cache");
+    assert_eq!(many.value, vec![acked[2].clone(), acked[3].clone()]);
+    assert!(many.degraded.as_ref().is_some_and(|d| d.stale));
+    let err = store
+        .get_served(&scope.tenant, memlane::new_id())
+        .await
+        .expect_err("the cache cannot say a memory does not exist");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
 
     pg.resume();
     let start = Instant::now();

@@ -94,6 +94,10 @@ pub struct Routing {
     pub semantic: Option<Vec<String>>,
     /// Hybrid search.
     pub hybrid: Option<Vec<String>>,
+    /// Whether a tier that is behind the outbox may answer when the record of truth is down and no caught-up tier
+    /// can (default true). Such an answer may miss the latest writes; it is degraded with
+    /// [`Degraded::stale`](super::Degraded::stale). Off, those reads fail as unavailable.
+    pub serve_stale: Option<bool>,
 }
 
 /// The routes in effect: [`Routing`] with the defaults filled in.
@@ -184,6 +188,11 @@ impl CompositeConfig {
                 tier.url = url;
             }
         }
+    }
+
+    /// Whether stale reads are served when the record is down ([`Routing::serve_stale`], default true).
+    pub fn serve_stale(&self) -> bool {
+        self.routing.serve_stale.unwrap_or(true)
     }
 
     /// The name of the record-of-truth tier.

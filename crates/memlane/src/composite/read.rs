@@ -1,5 +1,7 @@
 //! Reads with fallback: each goes to the first tier of its route that is up and caught up; when that fails (an
 //! error that is the tier's, not the request's, or a timeout) the next one answers and the answer is degraded.
+//! When none can and the record of truth is down, a tier that is behind the outbox answers, degraded as stale
+//! (unless `serve_stale = false`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,11 +22,31 @@ use super::{CompositeStore, Inner, Route, NAME};
 struct Trail {
     skipped: Vec<(String, String)>,
     last_error: Option<Error>,
+    /// The tiers passed over because they are behind the outbox, in route order.
+    behind: Vec<Arc<Tier>>,
+    /// The answer came from a tier that is behind.
+    stale: bool,
 }
 
 impl Trail {
     fn skip(&mut self, t: &Tier, why: String) {
         self.skipped.push((t.name.clone(), why));
+    }
+
+    /// Passes over a tier that is down or behind the outbox.
+    fn pass_over(&mut self, t: &Arc<Tier>) {
+        self.skip(t, "down or behind the outbox".into());
+        self.behind.push(t.clone());
+    }
+
+    /// The tiers that may still answer, stale: those passed over, when the record of truth is down and stale
+    /// reads are allowed (none otherwise).
+    fn stale_candidates(&mut self, inner: &Inner) -> Vec<Arc<Tier>> {
+        if inner.config.serve_stale() && inner.record_down.load(Ordering::Acquire) {
+            std::mem::take(&mut self.behind)
+        } else {
+            Vec::new()
+        }
     }
 
     fn fail(&mut self, inner: &Inner, t: &Tier, e: Error) {
@@ -61,17 +83,22 @@ impl Inner {
     ) -> Served<T> {
         let record_down = tier.name != self.record.name && self.record_down.load(Ordering::Acquire);
         let mut skipped = trail.skipped;
+        if trail.stale {
+            skipped.retain(|(n, _)| *n != tier.name);
+        }
         if record_down && !skipped.iter().any(|(n, _)| *n == self.record.name) {
             skipped.push((
                 self.record.name.clone(),
                 "the record of truth is down".into(),
             ));
         }
-        let degraded = (!skipped.is_empty() || fallback_mode.is_some()).then(|| Degraded {
-            tier: tier.name.clone(),
-            skipped,
-            fallback_mode,
-        });
+        let degraded =
+            (!skipped.is_empty() || fallback_mode.is_some() || trail.stale).then(|| Degraded {
+                tier: tier.name.clone(),
+                skipped,
+                fallback_mode,
+                stale: trail.stale,
+            });
         if let Some(d) = &degraded {
             report(d);
         }
@@ -91,7 +118,7 @@ impl Inner {
         let mut trail = Trail::default();
         for t in &route.tiers {
             if !self.readable(t) {
-                trail.skip(t, "down or behind the outbox".into());
+                trail.pass_over(t);
                 continue;
             }
             match t.call(&f).await {
@@ -102,6 +129,17 @@ impl Inner {
                     return Ok((v, t.clone(), trail));
                 }
                 Err(e) if is_tier_failure(&e) => trail.fail(self, t, e),
+                Err(e) => return Err(e),
+            }
+        }
+        for t in trail.stale_candidates(self) {
+            match t.call(&f).await {
+                Ok(v) => {
+                    trail.stale = true;
+                    return Ok((v, t, trail));
+                }
+                // The record's failure is the error to report.
+                Err(e) if is_tier_failure(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -117,7 +155,7 @@ impl CompositeStore {
         let mut trail = Trail::default();
         for t in &inner.get.tiers {
             if !inner.readable(t) {
-                trail.skip(t, "down or behind the outbox".into());
+                trail.pass_over(t);
                 continue;
             }
             let is_record = t.name == inner.record.name;
@@ -131,6 +169,17 @@ impl CompositeStore {
                     }
                     return Err(e);
                 }
+            }
+        }
+        // A stale tier's miss proves nothing: the record's failure is the answer then.
+        for t in trail.stale_candidates(inner) {
+            match t.call(|s| async move { s.get(tenant, id).await }).await {
+                Ok(m) => {
+                    trail.stale = true;
+                    return Ok(inner.served(m, &t, trail, None));
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound || is_tier_failure(&e) => {}
+                Err(e) => return Err(e),
             }
         }
         Err(trail.error())
@@ -157,7 +206,7 @@ impl CompositeStore {
                 break;
             }
             if !inner.readable(t) {
-                trail.skip(t, "down or behind the outbox".into());
+                trail.pass_over(t);
                 continue;
             }
             let missing = &missing;
@@ -174,7 +223,34 @@ impl CompositeStore {
                 Err(e) => return Err(e),
             }
         }
-        let complete = found.len() == ids.iter().collect::<std::collections::HashSet<_>>().len();
+        let wanted = ids.iter().collect::<std::collections::HashSet<_>>().len();
+        if found.len() < wanted && !record_answered {
+            for t in trail.stale_candidates(inner) {
+                let missing: Vec<MemoryId> = ids
+                    .iter()
+                    .filter(|id| !found.contains_key(id))
+                    .copied()
+                    .collect();
+                let missing = &missing;
+                match t
+                    .call(|s| async move { s.get_many(tenant, missing).await })
+                    .await
+                {
+                    Ok(ms) if !ms.is_empty() => {
+                        found.extend(ms.into_iter().map(|m| (m.id, m)));
+                        first.get_or_insert_with(|| t.clone());
+                        trail.stale = true;
+                    }
+                    Ok(_) => {}
+                    Err(e) if is_tier_failure(&e) => {}
+                    Err(e) => return Err(e),
+                }
+                if found.len() == wanted {
+                    break;
+                }
+            }
+        }
+        let complete = found.len() == wanted;
         match first {
             Some(t) if complete || record_answered => {
                 let out = ids.iter().filter_map(|id| found.get(id).cloned()).collect();

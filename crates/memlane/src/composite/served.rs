@@ -36,7 +36,7 @@ impl<T> Served<T> {
 
 /// Why an answer is degraded: a preferred tier failed or was skipped (down, or behind the outbox) and a later one
 /// answered, or the record of truth is down (the answer cannot be confirmed), or a semantic search fell back to
-/// keyword search.
+/// keyword search, or the answer is stale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Degraded {
     /// The tier that answered.
@@ -45,10 +45,13 @@ pub struct Degraded {
     pub skipped: Vec<(String, String)>,
     /// The search mode actually used, when it differs from the one asked for.
     pub fallback_mode: Option<SearchMode>,
+    /// The tier that answered is behind the outbox (the record of truth was down, so nothing fresher could answer):
+    /// the answer may miss the latest writes. See [`Routing::serve_stale`](super::Routing::serve_stale).
+    pub stale: bool,
 }
 
 impl std::fmt::Display for Degraded {
-    /// The `Memlane-Degraded` header value: `tier=NAME; skipped=A,B; mode=keyword`.
+    /// The `Memlane-Degraded` header value: `tier=NAME; skipped=A,B; mode=keyword; stale`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "tier={}", self.tier)?;
         if !self.skipped.is_empty() {
@@ -57,6 +60,9 @@ impl std::fmt::Display for Degraded {
         }
         if let Some(m) = self.fallback_mode {
             write!(f, "; mode={m}")?;
+        }
+        if self.stale {
+            f.write_str("; stale")?;
         }
         Ok(())
     }
