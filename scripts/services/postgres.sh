@@ -10,7 +10,8 @@
 #     as root (initdb refuses root; the user is created if missing), and starts the server on a free loopback port
 #     (from 54329 up, or $MEMLANE_PG_PORT) with its socket in $MEMLANE_CI_DIR/pg;
 #   - installs pgvector (scripts/pgvector-build.sh: built once from Debian's source package, then cached);
-#   - creates two databases: `memlane_test` with the `vector` extension and `memlane_test_novector` without it;
+#   - creates two databases (dropping them first when the data directory is reused): `memlane_test` with the
+#     `vector` extension and `memlane_test_novector` without it;
 #   - appends to $MEMLANE_CI_ENV:
 #       MEMLANE_TEST_POSTGRES_URL           the database with pgvector
 #       MEMLANE_TEST_POSTGRES_NOVECTOR_URL  the one without (the URL also says pgvector=false)
@@ -91,7 +92,11 @@ start() {
     "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -t 30 || { say "the server does not answer"; exit 1; }
 
     local psql=("$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres)
-    "${psql[@]}" -c "CREATE DATABASE memlane_test" -c "CREATE DATABASE memlane_test_novector"
+    # A data directory left by an earlier run (MEMLANE_CI_DIR reused) still has the databases: start them afresh.
+    local db
+    for db in memlane_test memlane_test_novector; do
+        "${psql[@]}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+    done
     "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d memlane_test -c "CREATE EXTENSION vector"
     local url="postgres://postgres@127.0.0.1:$port"
     {

@@ -89,13 +89,34 @@ impl Workload {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        Ok(Workload {
+        let w = Workload {
             preload: rows(dir.join("preload.jsonl"))?,
             adds: rows(dir.join("adds.jsonl"))?,
             queries: rows(dir.join("queries.jsonl"))?,
             vectors,
             categories,
-        })
+        };
+        if w.preload.is_empty() || w.categories.is_empty() {
+            return Err("the workload has no preload or no categories".into());
+        }
+        if w.vectors.is_empty() || !w.vectors.len().is_multiple_of(w.preload.len()) {
+            return Err(format!(
+                "preload.f32 holds {} floats, not one vector per preloaded text ({})",
+                w.vectors.len(),
+                w.preload.len()
+            )
+            .into());
+        }
+        Ok(w)
+    }
+
+    /// How many inputs operation `op` has (the adds for writes, the queries for searches; get and list cycle).
+    fn inputs(&self, op: &str) -> usize {
+        match op {
+            "add" | "add_vec" => self.adds.len(),
+            "semantic" | "semantic_vec" | "hybrid" => self.queries.len(),
+            _ => usize::MAX,
+        }
     }
 
     fn vector(&self, i: usize) -> Vec<f32> {
@@ -433,8 +454,16 @@ async fn handle(args: &Args, bench: &mut Option<Arc<Bench>>, req: &Value) -> Res
                 return Err(format!("operation {op} is not offered").into());
             }
             let num = |k: &str| req[k].as_u64().map(|v| v as usize).ok_or(format!("no {k}"));
+            let (start, n) = (num("start")?, num("n")?);
+            if op == "get" && b.ids.is_empty() {
+                return Err("get needs the preloaded ids: send preload first".into());
+            }
+            let have = b.w.inputs(&op);
+            if start.checked_add(n).is_none_or(|end| end > have) {
+                return Err(format!("{op} has {have} inputs: {start}+{n} is past them").into());
+            }
             let concurrency = req["concurrency"].as_u64().unwrap_or(1) as usize;
-            run(b, op, num("start")?, num("n")?, concurrency).await
+            run(b, op, start, n, concurrency).await
         }
         other => return Err(format!("unknown command {other}").into()),
     })
