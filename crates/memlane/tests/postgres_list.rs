@@ -87,7 +87,9 @@ async fn filtered_listings_match_the_reference_on_both_paths() {
     let Some(url) = common::url(common::VECTOR) else {
         return;
     };
-    let store = common::open(&url, "").await;
+    // No index of a metadata key, declared, found or built on demand: the paths without one.
+    let store = common::open(&url, "auto_index_metadata=0").await;
+    assert!(store.indexed_metadata_keys().is_empty());
     let scope = Scope::tenant(format!("t-{}", memlane::new_id().simple())).with_user("u");
     let all = fill(&store, &scope).await;
     // Another user of the tenant with the same metadata: never listed.
@@ -257,4 +259,84 @@ async fn declared_metadata_keys_are_indexed_and_list_exactly() {
             "{bad}: {e:?}"
         );
     }
+}
+
+/// A key that a user's listings keep filtering on gets its index on demand (`auto_index_after` listings later, in
+/// the background, `CONCURRENTLY`); listings then take it and answer the same; a store opened later finds it.
+#[tokio::test]
+async fn a_key_filtered_often_is_indexed_on_demand() {
+    let Some(url) = common::url(common::VECTOR) else {
+        return;
+    };
+    let key = format!("auto_{}", memlane::new_id().simple());
+    let store = common::open(&url, "auto_index_after=3&auto_index_metadata=8").await;
+    assert!(!store.indexed_metadata_keys().contains(&key));
+    let scope = Scope::tenant(format!("t-{}", memlane::new_id().simple())).with_user("u");
+    let news = (0..60)
+        .map(|i| {
+            let mut m = NewMemory::new(scope.clone(), format!("memory {i}"));
+            let meta = json!({ key.as_str(): if i % 7 == 0 { "seven" } else { "other" } });
+            m.metadata = meta.as_object().cloned().unwrap_or_default();
+            m
+        })
+        .collect();
+    let mut all: Vec<Memory> = store
+        .add(news, AddOptions::default())
+        .await
+        .expect("add")
+        .into_iter()
+        .map(|a| a.memory)
+        .collect();
+    all.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
+    let filter = f(json!({"field": format!("metadata.{key}"), "eq": "seven"}));
+    // Listings without a user are not counted (the index leads with the user): these three do not build it.
+    let tenant_wide = ListQuery::new(Scope::tenant(scope.tenant.clone())).filter(filter.clone());
+    for _ in 0..3 {
+        store.list(&tenant_wide).await.expect("list");
+    }
+    let q = ListQuery::new(scope.clone())
+        .filter(filter.clone())
+        .limit(5);
+    let first = store.list(&q).await.expect("list").memories;
+    assert!(!store.indexed_metadata_keys().contains(&key));
+    store.list(&q).await.expect("list");
+    store.list(&q).await.expect("list"); // the third: the build starts
+    let start = std::time::Instant::now();
+    while !store.indexed_metadata_keys().contains(&key) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the index of {key} was not built"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.list(&q).await.expect("list").memories, first);
+    check(&store, &scope, &all, filter, 2).await;
+
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let valid: bool = client
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1::text)",
+            &[&format!("memlane_memories_meta_{key}")],
+        )
+        .await
+        .expect("catalog")
+        .get(0);
+    assert!(valid);
+    let later = common::open(&url, "").await;
+    assert!(
+        later.indexed_metadata_keys().contains(&key),
+        "found at open"
+    );
+    let exact = common::open(&url, "auto_index_metadata=0").await;
+    assert!(
+        !exact.indexed_metadata_keys().contains(&key),
+        "only the declared keys"
+    );
+    client
+        .batch_execute(&format!("DROP INDEX memlane_memories_meta_{key}"))
+        .await
+        .expect("drop");
 }

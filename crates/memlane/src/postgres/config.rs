@@ -58,6 +58,12 @@ pub struct PostgresConfig {
     /// `(tenant, user_id, metadata->>'KEY', created_ms DESC, id DESC)`, created at open if missing, so that a
     /// user's listing filtered by `metadata.KEY eq "string"` reads only its page, however few memories match.
     pub index_metadata: Vec<String>,
+    /// How many more metadata keys may be indexed on demand (`auto_index_metadata`, default 4; 0 turns it off): a
+    /// key that `auto_index_after` of a user's filtered listings required (`metadata.KEY eq "string"`) without an
+    /// index gets the same index as a declared key, built in the background with `CREATE INDEX CONCURRENTLY`.
+    pub auto_index_metadata: usize,
+    /// Listings of a key without an index before it is indexed on demand (`auto_index_after`, default 100).
+    pub auto_index_after: u32,
 }
 
 /// How many metadata keys [`PostgresConfig::index_metadata`] may name (each index slows every write a little).
@@ -84,6 +90,8 @@ impl PostgresConfig {
             purge_batch: 1000,
             limits: Limits::default(),
             index_metadata: Vec::new(),
+            auto_index_metadata: 4,
+            auto_index_after: 100,
         })
     }
 
@@ -112,6 +120,8 @@ impl PostgresConfig {
             "max_limit",
             "max_dimension",
             "index_metadata",
+            "auto_index_metadata",
+            "auto_index_after",
         ] {
             if let Some(v) = opts.options.remove(key) {
                 memlane.options.insert(key.to_owned(), v);
@@ -181,6 +191,24 @@ impl PostgresConfig {
         }
         if let Some(keys) = o.options.remove("index_metadata") {
             self.index_metadata = indexed_keys(&keys)?;
+        }
+        if let Some(n) = o.take_num::<usize>("auto_index_metadata")? {
+            if n > MAX_INDEXED_KEYS {
+                return Err(Error::invalid(
+                    "store option auto_index_metadata",
+                    format!("at most {MAX_INDEXED_KEYS} keys"),
+                ));
+            }
+            self.auto_index_metadata = n;
+        }
+        if let Some(n) = o.take_num::<u32>("auto_index_after")? {
+            if n < 1 {
+                return Err(Error::invalid(
+                    "store option auto_index_after",
+                    "must be at least 1",
+                ));
+            }
+            self.auto_index_after = n;
         }
         if let Some(n) = o.take_num("max_vector_indexes")? {
             self.max_vector_indexes = n;

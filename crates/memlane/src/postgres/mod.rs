@@ -26,6 +26,7 @@
 mod bulk;
 mod config;
 mod error;
+mod key_index;
 mod outbox;
 mod read;
 mod rows;
@@ -66,6 +67,8 @@ struct Inner {
     vectors: Option<Vectors>,
     /// The outbox, when on (`outbox=true`).
     outbox: Option<outbox::Outbox>,
+    /// The metadata keys with an index, and those to index next.
+    keys: key_index::KeyIndexes,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -128,6 +131,18 @@ impl PostgresStore {
         let vector = schema::detect_vector(&mut client, config.pgvector).await?;
         schema::migrate(&mut client, vector.is_some()).await?;
         schema::ensure_metadata_indexes(&mut client, &config.index_metadata).await?;
+        // With auto-indexing off, exactly the declared keys are used.
+        let found = if config.auto_index_metadata > 0 {
+            key_index::found(&client).await?
+        } else {
+            Vec::new()
+        };
+        let keys = key_index::KeyIndexes::new(
+            &config.index_metadata,
+            found,
+            config.auto_index_after,
+            config.auto_index_metadata,
+        );
         drop(client);
         let vectors = vector.map(|v| Vectors::new(v, config.max_vector_indexes));
         let outbox = config.outbox.then(|| outbox::Outbox::new(pool.clone()));
@@ -138,6 +153,7 @@ impl PostgresStore {
             ts_config,
             ts_config_oid,
             vectors,
+            keys,
         });
         let sweeper = inner
             .config
@@ -162,6 +178,12 @@ impl PostgresStore {
         self.inner.vectors.as_ref().map(|v| v.version.as_str())
     }
 
+    /// The metadata keys whose index filtered listings use now: the declared ones (`index_metadata`), those found
+    /// in the database at open and those indexed on demand since (`auto_index_metadata`).
+    pub fn indexed_metadata_keys(&self) -> Vec<String> {
+        self.inner.keys.ready().as_ref().clone()
+    }
+
     /// The connection pool (for tools and benchmarks that run their own SQL beside the store).
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
@@ -184,6 +206,31 @@ impl Inner {
             if n < u64::try_from(batch).unwrap_or(u64::MAX) {
                 return Ok(total);
             }
+        }
+    }
+}
+
+/// Builds the index of a metadata key that listings keep filtering on (see [`key_index`]).
+async fn build_key_index(inner: Weak<Inner>, key: String) {
+    let Some(inner) = inner.upgrade() else { return };
+    let started = std::time::Instant::now();
+    let built = match inner.pool.get().await.map_err(map) {
+        Ok(client) => key_index::build(&client, &key).await,
+        Err(e) => Err(e),
+    };
+    match built {
+        Ok(valid) => {
+            tracing::info!(backend = NAME, key = %key, valid, ms = started.elapsed().as_millis() as u64, "metadata key indexed on demand");
+            inner.keys.built(&key, valid);
+        }
+        Err(e) if e.is_temporary() => {
+            tracing::warn!(backend = NAME, key = %key, error = %e, "indexing a metadata key on demand failed: counted afresh");
+            inner.keys.built(&key, false);
+        }
+        Err(e) => {
+            tracing::warn!(backend = NAME, key = %key, error = %e, "indexing a metadata key on demand failed: no more such builds by this store");
+            inner.keys.built(&key, false);
+            inner.keys.give_up();
         }
     }
 }
@@ -306,12 +353,18 @@ impl MemoryStore for PostgresStore {
         query.scope.validate()?;
         self.inner.config.limits.check_limit(query.limit)?;
         let client = self.client().await?;
+        let indexed = self.inner.keys.ready();
+        if let (Some(f), Some(_)) = (&query.filter, &query.scope.user) {
+            if let Some(key) = self.inner.keys.observe(f, &indexed) {
+                tokio::spawn(build_key_index(Arc::downgrade(&self.inner), key));
+            }
+        }
         read::list(
             &client,
             query,
             Timestamp::now(),
             self.inner.vectors.is_some(),
-            &self.inner.config.index_metadata,
+            &indexed,
         )
         .await
     }
