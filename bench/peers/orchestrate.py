@@ -65,6 +65,21 @@ def loadavg():
         return [float(x) for x in f.read().split()[:3]]
 
 
+def settle(psql):
+    """VACUUM ANALYZE every database of the run after the preload: what autovacuum would otherwise do during the
+    first measured operations (vacuuming an HNSW index after 10,000 inserts takes the better part of a core for
+    tens of seconds on this machine, and slowed every system's add 1.5-2x in a probe), so that no system is measured
+    against another's maintenance. Returns the seconds it took."""
+    t0 = time.time()
+    pg = env("PEERS_PG")
+    dbs = subprocess.run([psql, "-X", "-At", f"{pg}/postgres", "-c",
+                          "SELECT datname FROM pg_database WHERE datname LIKE 'peers%' ORDER BY 1"],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout.split()
+    for db in dbs:
+        subprocess.run([psql, "-X", "-q", f"{pg}/{db}", "-c", "VACUUM (ANALYZE)"], check=True)
+    return round(time.time() - t0, 1)
+
+
 def pg_url(db, **opts):
     """The URL of database `db` on the run's PostgreSQL, over the transport of the run (PEERS_TRANSPORT): `tcp`
     (loopback, PEERS_PG) or `socket` (the Unix socket in the directory PEERS_PG_SOCKET; libpq, psycopg and memlane
@@ -282,6 +297,9 @@ def main():
             rec["rss_after_preload_mib"] = round(proc_mem(d.measured_pid())[0], 1)
             if a["count"] != preload_n:
                 raise RuntimeError(f"{d.name} preloaded {a['count']} of {preload_n}")
+        if os.environ.get("PEERS_PSQL"):
+            print("vacuuming and analyzing every database (steady state before measuring)", file=sys.stderr)
+            result["settle_seconds"] = settle(env("PEERS_PSQL"))
         for phase, c in enumerate(clients):
             result["load"][f"clients_{c}"] = loadavg()
             for op in OPS + (DIAG_OPS if phase == 0 else []):

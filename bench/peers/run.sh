@@ -74,6 +74,7 @@ set -a; . "$MEMLANE_CI_ENV"; set +a
 pg="${MEMLANE_TEST_POSTGRES_URL%/*}"
 port="${pg##*:}"
 export PEERS_PG_SOCKET="$MEMLANE_CI_DIR/pg" PEERS_REDIS="$MEMLANE_TEST_REDIS_URL"
+export PEERS_PSQL="$MEMLANE_TEST_POSTGRES_BIN/psql"
 for db in peers_memlane_pg peers_memlane_pg_indexed peers_memlane_pg_before peers_memlane_http peers_memlane_composite \
     peers_memlane_http_composite peers_floor peers_lg_index peers_lg peers_mem0; do
     "$MEMLANE_TEST_POSTGRES_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres \
