@@ -340,3 +340,83 @@ async fn a_key_filtered_often_is_indexed_on_demand() {
         .await
         .expect("drop");
 }
+
+/// A role that may not create indexes on the table (it may create in the schema, as opening the store needs, but
+/// does not own the table): the build fails in the background, the store gives up building, and its filtered
+/// listings go on answering exactly, without the index.
+#[tokio::test]
+async fn a_failed_build_on_demand_never_fails_a_listing() {
+    let Some(url) = common::url(common::VECTOR) else {
+        return;
+    };
+    // The schema exists (made by the owner) before the other role opens the store.
+    let _owner = common::open(&url, "").await;
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let role = format!("memlane_reader_{}", memlane::new_id().simple());
+    client
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; \
+             GRANT USAGE, CREATE ON SCHEMA public TO {role}; \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; \
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"
+        ))
+        .await
+        .expect("role");
+    let mut cfg: tokio_postgres::Config = url.parse().expect("url");
+    cfg.user(&role);
+    let host = match cfg.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = cfg.get_ports().first().copied().unwrap_or(5432);
+    let db = cfg.get_dbname().unwrap_or("postgres").to_owned();
+    let as_role = format!("postgres://{role}@{host}:{port}/{db}");
+    let key = format!("denied_{}", memlane::new_id().simple());
+    let store = common::open(&as_role, "auto_index_after=1&auto_index_metadata=8").await;
+    let scope = Scope::tenant(format!("t-{}", memlane::new_id().simple())).with_user("u");
+    let news = (0..20)
+        .map(|i| {
+            let mut m = NewMemory::new(scope.clone(), format!("memory {i}"));
+            let meta = json!({ key.as_str(): if i % 4 == 0 { "four" } else { "other" } });
+            m.metadata = meta.as_object().cloned().unwrap_or_default();
+            m
+        })
+        .collect();
+    let mut all: Vec<Memory> = store
+        .add(news, AddOptions::default())
+        .await
+        .expect("add")
+        .into_iter()
+        .map(|a| a.memory)
+        .collect();
+    all.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
+    let filter = f(json!({"field": format!("metadata.{key}"), "eq": "four"}));
+    for _ in 0..5 {
+        check(&store, &scope, &all, filter.clone(), 2).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!store.indexed_metadata_keys().contains(&key));
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass($1::text) IS NOT NULL",
+            &[&format!("memlane_memories_meta_{key}")],
+        )
+        .await
+        .expect("catalog")
+        .get(0);
+    assert!(!exists, "no index (not even an invalid one) was left");
+    drop(store);
+    client
+        .batch_execute(&format!(
+            "DELETE FROM memlane_memories WHERE tenant = '{}'; \
+             REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}; \
+             REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}; \
+             REVOKE ALL ON SCHEMA public FROM {role}; DROP ROLE {role}",
+            scope.tenant
+        ))
+        .await
+        .expect("clean up");
+}
