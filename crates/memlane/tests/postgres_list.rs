@@ -41,6 +41,35 @@ async fn fill(store: &dyn MemoryStore, scope: &Scope) -> Vec<Memory> {
     all
 }
 
+/// `n` memories of `scope` whose metadata `key` is `value` on every `every`-th one and `"other"` on the rest,
+/// newest first.
+async fn fill_keyed(
+    store: &dyn MemoryStore,
+    scope: &Scope,
+    key: &str,
+    n: usize,
+    every: usize,
+    value: &str,
+) -> Vec<Memory> {
+    let news = (0..n)
+        .map(|i| {
+            let mut m = NewMemory::new(scope.clone(), format!("memory {i}"));
+            let meta = json!({ key: if i % every == 0 { value } else { "other" } });
+            m.metadata = meta.as_object().cloned().unwrap_or_default();
+            m
+        })
+        .collect();
+    let mut all: Vec<Memory> = store
+        .add(news, AddOptions::default())
+        .await
+        .expect("add")
+        .into_iter()
+        .map(|a| a.memory)
+        .collect();
+    all.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
+    all
+}
+
 /// Every page of `filter` with page size `limit`, checked against the reference.
 async fn check(
     store: &dyn MemoryStore,
@@ -272,22 +301,7 @@ async fn a_key_filtered_often_is_indexed_on_demand() {
     let store = common::open(&url, "auto_index_after=3&auto_index_metadata=8").await;
     assert!(!store.indexed_metadata_keys().contains(&key));
     let scope = Scope::tenant(format!("t-{}", memlane::new_id().simple())).with_user("u");
-    let news = (0..60)
-        .map(|i| {
-            let mut m = NewMemory::new(scope.clone(), format!("memory {i}"));
-            let meta = json!({ key.as_str(): if i % 7 == 0 { "seven" } else { "other" } });
-            m.metadata = meta.as_object().cloned().unwrap_or_default();
-            m
-        })
-        .collect();
-    let mut all: Vec<Memory> = store
-        .add(news, AddOptions::default())
-        .await
-        .expect("add")
-        .into_iter()
-        .map(|a| a.memory)
-        .collect();
-    all.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
+    let all = fill_keyed(&store, &scope, &key, 60, 7, "seven").await;
     let filter = f(json!({"field": format!("metadata.{key}"), "eq": "seven"}));
     // Listings without a user are not counted (the index leads with the user): these three do not build it.
     let tenant_wide = ListQuery::new(Scope::tenant(scope.tenant.clone())).filter(filter.clone());
@@ -377,22 +391,7 @@ async fn a_failed_build_on_demand_never_fails_a_listing() {
     let key = format!("denied_{}", memlane::new_id().simple());
     let store = common::open(&as_role, "auto_index_after=1&auto_index_metadata=8").await;
     let scope = Scope::tenant(format!("t-{}", memlane::new_id().simple())).with_user("u");
-    let news = (0..20)
-        .map(|i| {
-            let mut m = NewMemory::new(scope.clone(), format!("memory {i}"));
-            let meta = json!({ key.as_str(): if i % 4 == 0 { "four" } else { "other" } });
-            m.metadata = meta.as_object().cloned().unwrap_or_default();
-            m
-        })
-        .collect();
-    let mut all: Vec<Memory> = store
-        .add(news, AddOptions::default())
-        .await
-        .expect("add")
-        .into_iter()
-        .map(|a| a.memory)
-        .collect();
-    all.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.id)));
+    let all = fill_keyed(&store, &scope, &key, 20, 4, "four").await;
     let filter = f(json!({"field": format!("metadata.{key}"), "eq": "four"}));
     for _ in 0..5 {
         check(&store, &scope, &all, filter.clone(), 2).await;

@@ -263,8 +263,7 @@ fn duration(o: &mut OpenOptions, key: &str) -> Result<Option<Option<Duration>>> 
 fn indexed_keys(list: &str) -> Result<Vec<String>> {
     let mut keys: Vec<String> = Vec::new();
     for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-        let plain = key.len() <= 48 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !plain {
+        if !super::key_index::is_plain_key(key) {
             return Err(Error::invalid(
                 "store option index_metadata",
                 format!("{key:?} is not a plain metadata key (1-48 ASCII letters, digits or _)"),

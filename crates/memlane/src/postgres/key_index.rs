@@ -18,8 +18,8 @@ use memlane_core::{Filter, Result};
 use tokio_postgres::Client;
 
 use super::error::map;
-use super::schema::metadata_index_name;
-use super::sql::top_level_string_eq_keys;
+use super::schema::{metadata_index_ddl, metadata_index_name};
+use super::sql::top_level_string_eqs;
 
 /// The most keys whose listings are counted at a time (so that many distinct keys cannot grow the map for ever).
 const MAX_TRACKED: usize = 64;
@@ -81,7 +81,10 @@ impl KeyIndexes {
         if self.max_auto == 0 || self.given_up.load(Ordering::Relaxed) {
             return None;
         }
-        let keys = top_level_string_eq_keys(filter);
+        let keys: Vec<&str> = top_level_string_eqs(filter)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         if keys.iter().any(|k| ready.iter().any(|r| r == k)) {
             return None;
         }
@@ -173,12 +176,8 @@ pub(crate) async fn build(client: &Client, key: &str) -> Result<bool> {
                 .await
                 .map_err(map)?;
         }
-        // The expression is the one `read::list` matches, word for word.
         client
-            .batch_execute(&format!(
-                "CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON memlane_memories \
-                 (tenant, user_id, (metadata ->> '{key}'), created_ms DESC, id DESC)"
-            ))
+            .batch_execute(&metadata_index_ddl(key, true))
             .await
             .map_err(map)?;
         valid(client, &name).await

@@ -219,10 +219,12 @@ async fn list_by_indexed_key(
     let (Some(filter), Some(_)) = (q.filter.as_ref(), q.scope.user.as_ref()) else {
         return Ok(None);
     };
-    let Some((key, value)) = indexed
-        .iter()
-        .find_map(|k| super::sql::top_level_string_eq(filter, k).map(|v| (k, v)))
-    else {
+    let eqs = super::sql::top_level_string_eqs(filter);
+    let Some((key, value)) = indexed.iter().find_map(|k| {
+        eqs.iter()
+            .find(|(key, _)| key == k)
+            .map(|&(_, v)| (k, v.to_owned()))
+    }) else {
         return Ok(None);
     };
     let mut w = scoped(&q.scope, Some(filter), now);

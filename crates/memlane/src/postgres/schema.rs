@@ -163,6 +163,18 @@ pub(crate) fn metadata_index_name(key: &str) -> String {
     format!("memlane_memories_meta_{key}")
 }
 
+/// The statement that creates a metadata key's index if it is missing (`CONCURRENTLY`: without blocking writes,
+/// outside of any transaction). The key must be a plain name (`key_index::is_plain_key`): DDL takes no parameters.
+/// `read::list` matches the index's expression word for word.
+pub(crate) fn metadata_index_ddl(key: &str, concurrently: bool) -> String {
+    format!(
+        "CREATE INDEX {}IF NOT EXISTS {} ON memlane_memories \
+         (tenant, user_id, (metadata ->> '{key}'), created_ms DESC, id DESC)",
+        if concurrently { "CONCURRENTLY " } else { "" },
+        metadata_index_name(key)
+    )
+}
+
 /// Creates the indexes of the declared metadata keys that are missing, under the migration lock (so that servers
 /// starting together do not race on the same `CREATE INDEX`). The keys were checked to be plain names
 /// (`PostgresConfig::index_metadata`): they are part of the DDL, which cannot take parameters.
@@ -175,12 +187,9 @@ pub(crate) async fn ensure_metadata_indexes(client: &mut Client, keys: &[String]
         .await
         .map_err(map)?;
     for key in keys {
-        let sql = format!(
-            "CREATE INDEX IF NOT EXISTS {} ON memlane_memories \
-             (tenant, user_id, (metadata ->> '{key}'), created_ms DESC, id DESC)",
-            metadata_index_name(key)
-        );
-        tx.batch_execute(&sql).await.map_err(map)?;
+        tx.batch_execute(&metadata_index_ddl(key, false))
+            .await
+            .map_err(map)?;
     }
     tx.commit().await.map_err(map)
 }

@@ -401,28 +401,16 @@ fn equalities(f: &Filter, doc: &mut serde_json::Map<String, serde_json::Value>) 
     }
 }
 
-/// The top-level metadata keys whose string value `filter` requires (see [`top_level_string_eq`]), in order.
-pub(crate) fn top_level_string_eq_keys(filter: &Filter) -> Vec<&str> {
+/// The `(key, string)` pairs that `filter` requires of top-level metadata keys (each an `eq` on `metadata.KEY`
+/// `AND`ed at its top), in order: every passing memory has `metadata->>'KEY'` equal to the string.
+pub(crate) fn top_level_string_eqs(filter: &Filter) -> Vec<(&str, &str)> {
     match filter {
-        Filter::And(fs) => fs.iter().flat_map(top_level_string_eq_keys).collect(),
+        Filter::And(fs) => fs.iter().flat_map(top_level_string_eqs).collect(),
         Filter::Cond {
             field: Field::Metadata(path),
             pred: Predicate::Eq(Scalar::Str(s)),
-        } if path.len() == 1 && !s.contains('\0') => vec![path[0].as_str()],
+        } if path.len() == 1 && !s.contains('\0') => vec![(path[0].as_str(), s.as_str())],
         _ => Vec::new(),
-    }
-}
-
-/// The string that `filter` requires of the top-level metadata key `key` (an `eq` on `metadata.KEY` `AND`ed at
-/// its top), if any: every passing memory has `metadata->>'KEY'` equal to it.
-pub(crate) fn top_level_string_eq(filter: &Filter, key: &str) -> Option<String> {
-    match filter {
-        Filter::And(fs) => fs.iter().find_map(|f| top_level_string_eq(f, key)),
-        Filter::Cond {
-            field: Field::Metadata(path),
-            pred: Predicate::Eq(Scalar::Str(s)),
-        } if path.len() == 1 && path[0] == key && !s.contains('\0') => Some(s.clone()),
-        _ => None,
     }
 }
 
